@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# `make check`: every test the project has, in dependency order, ending with
+# one line "N passed, N failed".  Each step prints TAP-style lines ("ok - ..."
+# / "not ok - ..." at the start of a line); a step that fails without saying
+# which test failed is counted as one failure.  Steps whose prerequisites did
+# not build are reported as failures, never skipped silently.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$MMV_TOP"
+
+passed=0 failed=0 skipped=0
+logdir=$MMV_BUILD/check
+mkdir -p "$logdir"
+t0=$(date +%s)
+
+# step NAME CMD...: run, echo its output, count its TAP lines.
+step() {
+	local name=$1 rc out
+	shift
+	out=$logdir/$(echo "$name" | tr -c 'a-zA-Z0-9_-' '_').log
+	echo "=== $name ($(( $(date +%s) - t0 ))s)"
+	"$@" > >(tee "$out") 2>&1
+	rc=$?
+	sleep 0.1
+	local p f s
+	p=$(grep -cE '^ok( |$)' "$out" | head -1); s=$(grep -cE '^ok( .*)?# SKIP' "$out" | head -1)
+	f=$(grep -cE '^not ok( |$)' "$out" | head -1)
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "not ok - $name (exit status $rc, see $out)"
+		f=1
+	fi
+	passed=$((passed + p - s)); skipped=$((skipped + s)); failed=$((failed + f))
+	return $rc
+}
+
+# A build step prints one TAP line for itself.
+build() {
+	local name=$1
+	shift
+	if "$@"; then echo "ok - build: $name"; else echo "not ok - build: $name"; return 1; fi
+}
+
+step "host packages" build deps bash scripts/deps.sh || {
+	echo "0 passed, 1 failed"; exit 1; }
+
+# User-space unit tests, fuzz smoke runs and tool tests (fragments in mk/).
+for t in lpt-check lptsim-check; do
+	if make -s -n "$t" >/dev/null 2>&1; then step "$t" make -s "$t"; fi
+done
+
+step "tooling self-test (host side)" bash tests/tooling/run.sh host
+step "patch queue linux-6.12" bash scripts/tree.sh verify linux
+step "patch queue qemu-7.2" bash scripts/tree.sh verify qemu
+step "checkpatch --strict" bash scripts/checkpatch.sh
+
+qemu_ok=1 kernel_ok=1 initrd_ok=1
+step "qemu" build qemu bash scripts/build-qemu.sh || qemu_ok=0
+step "kernel-debug" build kernel-debug bash scripts/build-kernel.sh debug || kernel_ok=0
+if [ $kernel_ok = 1 ]; then
+	step "guest image" build "selftests, tools, modules, initramfs" make -s initramfs VARIANT=debug || initrd_ok=0
+else
+	initrd_ok=0
+fi
+
+if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
+	vm_tests=(--test kvm/nested_smoke_test)
+	[ -d "$MMV_BUILD/selftests/walkstats" ] && for t in "$MMV_BUILD"/selftests/walkstats/*_test; do
+		vm_tests+=(--test "walkstats/$(basename "$t")")
+	done
+	step "VM selftests (debug kernel: DEBUG_VM, lockdep, KASAN)" \
+		bash scripts/vm.sh --variant debug --timeout 900 "${vm_tests[@]}"
+	step "tooling self-test (VM side)" bash tests/tooling/run.sh vm
+else
+	echo "not ok - VM selftests: not run, the guest did not build"
+	failed=$((failed + 1))
+fi
+
+echo "=== done in $(( $(date +%s) - t0 ))s; logs in $logdir"
+[ $skipped -gt 0 ] && echo "($skipped skipped)"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

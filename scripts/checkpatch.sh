@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# checkpatch.pl --strict over the kernel patch queue and over the project's
+# kernel-side sources (modules/, and the shared cores in lib/ and include/
+# that are compiled into modules).  One TAP line per patch or file.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$MMV_TOP"
+
+cp_pl=$MMV_BUILD/linux/scripts/checkpatch.pl
+[ -f "$cp_pl" ] || { "$MMV_TOP/scripts/tree.sh" checkout linux >/dev/null || exit 1; }
+fail=0 n=0
+run() {	# label, checkpatch args...
+	local label=$1 out
+	shift
+	n=$((n + 1))
+	if out=$(perl "$cp_pl" --strict --quiet --no-summary --show-types "$@" 2>&1) && [ -z "$out" ]; then
+		echo "ok - checkpatch: $label"
+	else
+		echo "not ok - checkpatch: $label"
+		printf '%s\n' "$out" | head -30 | sed 's/^/#   /'
+		fail=1
+	fi
+}
+# Types that do not apply to code living outside the kernel tree.
+ignore=FILE_PATH_CHANGES,SPDX_LICENSE_TAG
+for p in $(sed -e 's/#.*//' patches/linux-6.12/series | grep -v '^[[:space:]]*$'); do
+	run "$p" --root="$MMV_BUILD/linux" "$MMV_TOP/patches/linux-6.12/$p"
+done
+while IFS= read -r -d '' f; do
+	run "$f" --no-tree --ignore "$ignore" -f "$f"
+done < <(find modules lib include -type f \( -name '*.c' -o -name '*.h' \) -print0 2>/dev/null | sort -z)
+[ $n -gt 0 ] || echo "ok - checkpatch: nothing to check yet"
+exit $fail

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Patch-queue workflow.  A queue is patches/<dir>/series plus its patches; the
+# working tree is build/<name>, a git repository whose first commit (tag
+# "pristine") is the unpacked source and whose later commits are the queue,
+# applied with 'git am'.  Edit there, commit, then export: the queue is always
+# regenerated from git, never edited by hand.
+#
+#   tree.sh checkout linux|qemu   create or refresh build/<name> from the queue
+#   tree.sh export   linux|qemu   write build/<name>'s commits back to the queue
+#   tree.sh verify   linux|qemu   apply the committed queue to a scratch tree,
+#                                 re-export it and require byte-identical files
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+queue_dir() {
+	case "$1" in
+	linux) echo "$MMV_TOP/patches/linux-6.12" ;;
+	qemu) echo "$MMV_TOP/patches/qemu-7.2" ;;
+	*) die "unknown tree '$1' (linux|qemu)" ;;
+	esac
+}
+
+series_list() {
+	# Patch names in order; blank lines and '#' comments are allowed.
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$1/series" | grep -v '^$' || true
+}
+
+queue_hash() {
+	local q=$1
+	{ cat "$q/series"; for p in $(series_list "$q"); do cat "$q/$p"; done; } | sha256sum | cut -d' ' -f1
+}
+
+# Create a repository holding the pristine source as its only commit.
+make_pristine_repo() {
+	local name=$1 dst=$2
+	"$MMV_TOP/scripts/fetch.sh" "$name" >/dev/null
+	note "creating $dst (pristine $(cat "$MMV_SRC/$name/.mmv-version"))"
+	rm -rf "$dst"
+	cp -a --reflink=auto "$MMV_SRC/$name" "$dst"
+	(
+		cd "$dst"
+		git init -q -b main .
+		git config core.autocrlf false
+		git config gc.auto 0
+		# -f: the tarball's own .gitignore files must not hide shipped files.
+		git add -A -f .
+		GIT_AUTHOR_NAME="$GIT_COMMITTER_NAME" GIT_AUTHOR_EMAIL="$GIT_COMMITTER_EMAIL" \
+		GIT_AUTHOR_DATE="$PRISTINE_DATE" GIT_COMMITTER_DATE="$PRISTINE_DATE" \
+			git commit -q -m "pristine: $(cat .mmv-version)"
+		git tag pristine
+	)
+}
+
+apply_queue() {
+	local q=$1 dst=$2 p n=0
+	for p in $(series_list "$q"); do
+		[ -f "$q/$p" ] || die "series names $p but $q/$p does not exist"
+		if ! (cd "$dst" && git am -q --committer-date-is-author-date "$q/$p"); then
+			(cd "$dst" && git am --abort) >/dev/null 2>&1 || true
+			die "patch $p does not apply to $dst (queue $q)"
+		fi
+		n=$((n + 1))
+	done
+	note "applied $n patch(es) from $(basename "$q")"
+}
+
+# Write the commits pristine..HEAD of repository $1 into directory $2 as a queue.
+export_commits() {
+	local repo=$1 out=$2 tmp f base
+	tmp=$(mktemp -d)
+	(cd "$repo" && git format-patch -q -N --zero-commit --no-signature \
+		--stat=80 --stat-graph-width=20 -o "$tmp" pristine..HEAD) >/dev/null
+	: > "$tmp/series.new"
+	for f in $(cd "$tmp" && ls -- *.patch 2>/dev/null | sort); do
+		base=${f#[0-9][0-9][0-9][0-9]-}
+		[ -e "$tmp/$base.named" ] && die "two commits export to the same name $base; reword a subject"
+		mv "$tmp/$f" "$tmp/$base.named"
+		echo "$base" >> "$tmp/series.new"
+	done
+	mkdir -p "$out"
+	for f in $(series_list "$out" 2>/dev/null); do rm -f "$out/$f"; done
+	for f in $(cat "$tmp/series.new"); do mv "$tmp/$f.named" "$out/$f"; done
+	mv "$tmp/series.new" "$out/series"
+	rm -rf "$tmp"
+}
+
+cmd_checkout() {
+	local name=$1 q dst stamp want
+	q=$(queue_dir "$name"); dst=$MMV_BUILD/$name; stamp=$dst/.git/mmv-queue
+	want=$(queue_hash "$q")
+	if [ -d "$dst/.git" ] && [ -f "$stamp" ]; then
+		local have_hash have_head
+		read -r have_hash have_head < "$stamp"
+		[ "$have_hash" = "$want" ] && { note "$dst is up to date with its queue"; return; }
+		local head
+		head=$(cd "$dst" && git rev-parse HEAD)
+		if [ "$head" != "$have_head" ] || [ -n "$(cd "$dst" && git status --porcelain -uno)" ]; then
+			die "$dst has local work and the queue changed; export it (scripts/tree.sh export $name) or remove $dst"
+		fi
+		note "queue changed: re-applying onto pristine"
+		(cd "$dst" && git reset -q --hard pristine)
+	else
+		make_pristine_repo "$name" "$dst"
+	fi
+	apply_queue "$q" "$dst"
+	echo "$want $(cd "$dst" && git rev-parse HEAD)" > "$stamp"
+}
+
+cmd_export() {
+	local name=$1 q dst
+	q=$(queue_dir "$name"); dst=$MMV_BUILD/$name
+	[ -d "$dst/.git" ] || die "$dst is not checked out (scripts/tree.sh checkout $name)"
+	[ -z "$(cd "$dst" && git status --porcelain -uno)" ] || die "$dst has uncommitted changes; commit them first"
+	export_commits "$dst" "$q"
+	echo "$(queue_hash "$q") $(cd "$dst" && git rev-parse HEAD)" > "$dst/.git/mmv-queue"
+	note "exported $(series_list "$q" | wc -l) patch(es) to $q"
+}
+
+cmd_verify() {
+	local name=$1 q scratch out
+	q=$(queue_dir "$name"); scratch=$MMV_BUILD/verify-$name; out=$(mktemp -d)
+	[ -f "$q/series" ] || die "$q/series missing"
+	# Reuse the scratch repository between runs: reset it to pristine.
+	if [ -d "$scratch/.git" ] && (cd "$scratch" && git rev-parse -q --verify pristine >/dev/null); then
+		(cd "$scratch" && git am --abort >/dev/null 2>&1; git reset -q --hard pristine && git clean -qfdx)
+	else
+		make_pristine_repo "$name" "$scratch"
+	fi
+	apply_queue "$q" "$scratch"
+	export_commits "$scratch" "$out"
+	local bad=0 f
+	for f in series $(series_list "$q"); do
+		if ! cmp -s "$q/$f" "$out/$f"; then
+			echo "verify: $q/$f differs from what git exports (hand-edited patch?):" >&2
+			diff -u "$out/$f" "$q/$f" | head -20 >&2 || true
+			bad=1
+		fi
+	done
+	for f in $(cd "$q" && ls -- *.patch 2>/dev/null); do
+		series_list "$q" | grep -qx "$f" || { echo "verify: $q/$f is not in series" >&2; bad=1; }
+	done
+	rm -rf "$out"
+	[ $bad = 0 ] || die "patch queue $(basename "$q") does not re-export identically"
+	note "queue $(basename "$q"): $(series_list "$q" | wc -l) patch(es) apply and re-export byte-identically"
+}
+
+[ $# = 2 ] || die "usage: $0 checkout|export|verify linux|qemu"
+case "$1" in
+checkout) cmd_checkout "$2" ;;
+export) cmd_export "$2" ;;
+verify) cmd_verify "$2" ;;
+*) die "usage: $0 checkout|export|verify linux|qemu" ;;
+esac

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Boot the patched kernel in the patched QEMU (TCG, SVM+NPT CPU, two NUMA
+# nodes: a small "fast" node 0 with the CPUs and a larger CPU-less "slow" node
+# 1), execute a plan of selftests and commands, and judge the result from the
+# serial log.  Prints one TAP line per test ("ok - vm: NAME") plus a line for
+# the kernel log; exits non-zero on any failed test, oops, WARN, KASAN,
+# lockdep or other kernel report, or when the guest hangs.
+#
+# Usage: vm.sh [--variant debug|release] [--timeout SECS] [--test-timeout SECS]
+#              [--cpu-opts ',prop=val'] [--quiet] [--test NAME]... [--run CMD]...
+#        NAME is a path under build/selftests (e.g. kvm/nested_smoke_test).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+variant=debug timeout=600 test_timeout=300 cpu_opts="" quiet=0
+plan=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--variant) variant=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--test-timeout) test_timeout=$2; shift 2 ;;
+	--cpu-opts) cpu_opts=$2; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	--test) plan+=("test $2"); shift 2 ;;
+	--run) plan+=("run $2"); shift 2 ;;
+	*) die "vm.sh: unknown argument '$1' (see the header of $0)" ;;
+	esac
+done
+case "$variant" in release|debug) ;; *) die "--variant must be release or debug" ;; esac
+[[ "$timeout" =~ ^[0-9]+$ && "$test_timeout" =~ ^[0-9]+$ ]] || die "timeouts must be whole seconds"
+[ ${#plan[@]} -gt 0 ] || die "nothing to do: give --test NAME or --run CMD"
+
+qemu=${QEMU:-$MMV_BUILD/qemu-build/qemu-system-x86_64}
+kernel=$MMV_BUILD/kernel-$variant/arch/x86/boot/bzImage
+initrd=$MMV_BUILD/vm/initramfs-$variant.cpio.gz
+for f in "$qemu" "$kernel" "$initrd"; do
+	[ -e "$f" ] || die "$f is missing (run: make guest VARIANT=$variant)"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mmv-vm.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/root/etc/mmv"
+{ echo "test_timeout $test_timeout"; printf '%s\n' "${plan[@]}"; } > "$work/root/etc/mmv/plan"
+# The kernel unpacks concatenated cpio archives in order: the plan overlays the base.
+(cd "$work/root" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$work/plan.cpio.gz"
+cat "$initrd" "$work/plan.cpio.gz" > "$work/initrd.cpio.gz"
+
+log=$MMV_BUILD/vm/last-$variant.log
+mkdir -p "$(dirname "$log")"
+: > "$log"
+qemu_args=(
+	-accel tcg -cpu "qemu64,+svm,+npt$cpu_opts" -smp 2 -m 2G
+	-object memory-backend-ram,id=fast,size=512M
+	-object memory-backend-ram,id=slow,size=1536M
+	-numa node,nodeid=0,cpus=0-1,memdev=fast
+	-numa node,nodeid=1,memdev=slow
+	-kernel "$kernel" -initrd "$work/initrd.cpio.gz"
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init"
+	-L /usr/share/qemu -L /usr/share/seabios -nic none
+	-display none -no-reboot -monitor none -serial "file:$log"
+)
+note "booting kernel-$variant under TCG (log: $log, timeout ${timeout}s)"
+start=$(date +%s)
+set +e
+timeout -k 5 "$timeout" "$qemu" "${qemu_args[@]}" > "$work/qemu.out" 2>&1 &
+qpid=$!
+if [ $quiet = 0 ]; then
+	tail -n +1 -f --pid=$qpid "$log" 2>/dev/null | sed -u 's/^/  | /' &
+	tpid=$!
+fi
+wait $qpid
+qrc=$?
+[ $quiet = 0 ] && { sleep 0.3; kill $tpid 2>/dev/null; wait $tpid 2>/dev/null; }
+set -e
+elapsed=$(( $(date +%s) - start ))
+
+fail=0
+if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+	echo "vm: guest did not finish within ${timeout}s; last lines of $log:" >&2
+	tail -15 "$log" | sed 's/^/    /' >&2
+	fail=1
+elif [ $qrc != 0 ]; then
+	echo "vm: QEMU exited with status $qrc:" >&2
+	sed 's/^/    /' "$work/qemu.out" >&2
+	fail=1
+fi
+grep -v 'TCG doesn.t support requested feature' "$work/qemu.out" | sed 's/^/  qemu: /' >&2 || true
+
+# Kernel reports.  Matched only on printk lines (timestamped), so test output
+# that happens to say "WARNING" does not count.
+splat_re='\] (BUG:|WARNING:|Oops|Kernel panic|kernel BUG|general protection fault|KASAN|UBSAN|.*possible circular locking|.*inconsistent lock state|.*possible recursive locking|.*suspicious RCU usage|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|watchdog: BUG: soft lockup|.*hard LOCKUP|.*rcu_.*detected stall|unreferenced object|Call Trace:)'
+
+# Per-test results from the BEGIN/END markers.
+n=0
+for entry in "${plan[@]}"; do
+	name=${entry#* }
+	[ "${entry%% *}" = run ] && name="run: $name"
+	n=$((n + 1))
+	block=$(awk -v b="MMV-TEST-BEGIN $name" -v e="MMV-TEST-END $name rc=" \
+		'index($0, b) == 1 && length($0) == length(b) {on=1; next} index($0, e) == 1 {print; on=0; exit} on' "$log")
+	rc=$(printf '%s\n' "$block" | tail -1 | sed -n 's/^MMV-TEST-END .* rc=\([0-9]*\)$/\1/p')
+	why=""
+	if [ -z "$rc" ]; then
+		why="no result (guest died or hung during it)"
+	elif printf '%s\n' "$block" | grep -qE "$splat_re"; then
+		why="kernel report while it ran"
+	elif [ "$rc" = 4 ]; then
+		echo "ok - vm($variant): $name # SKIP $(printf '%s\n' "$block" | grep -m1 -o 'SKIP.*' || echo skipped)"
+		continue
+	elif [ "$rc" = 137 ]; then
+		why="killed after the ${test_timeout}s test timeout"
+	elif [ "$rc" -ge 128 ]; then
+		why="crashed (signal $((rc - 128)))"
+	elif [ "$rc" != 0 ]; then
+		why="exit status $rc"
+		printf '%s\n' "$block" | grep -E '^not ok' | sed 's/^/#   /' || true
+	fi
+	if [ -n "$why" ]; then
+		echo "not ok - vm($variant): $name # $why"
+		fail=1
+	else
+		echo "ok - vm($variant): $name"
+	fi
+done
+
+if grep -qE "$splat_re" "$log"; then
+	echo "not ok - vm($variant): kernel log clean (no oops/WARN/KASAN/lockdep)"
+	grep -nE -A3 "$splat_re" "$log" | head -40 | sed 's/^/#   /'
+	fail=1
+elif ! grep -q '^MMV-ALL-DONE' "$log"; then
+	echo "not ok - vm($variant): guest ran its whole plan and powered off # see $log"
+	fail=1
+else
+	echo "ok - vm($variant): kernel log clean, guest powered off after ${elapsed}s"
+fi
+exit $fail
