@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Learned page table (LPT): the hardware ABI.  This header is the contract
+ * between the code that builds the structures (kernel, tools) and the code
+ * that walks them (the emulated MMU in QEMU and the reference walker in
+ * lib/lpt).  It fixes the root register, the 16-byte index node, the
+ * 16-byte gapped-table entry and the fixed-point datapath bit for bit, and
+ * nothing else: no allocation, no policy.  Everything here is plain C with
+ * fixed-width integers so that the kernel, QEMU and user space include it
+ * unchanged.  docs/lpt-abi.md explains the formats and the walk in prose.
+ */
+#ifndef LPT_ABI_H
+#define LPT_ABI_H
+
+#if defined(__KERNEL__)
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#endif
+
+/*
+ * Virtual address space covered.  The LPT translates user addresses of a
+ * 4-level (48-bit) address space: VA < 2^47.  Keeping the VPN to 35 bits is
+ * what lets a 21-bit slope times the VPN plus a 56-bit intercept stay inside
+ * a signed 64-bit accumulator, so the datapath needs no wider multiplier.
+ */
+#define LPT_VA_BITS		47
+#define LPT_VPN_BITS		(LPT_VA_BITS - 12)
+#define LPT_VA_LIMIT		(1ULL << LPT_VA_BITS)
+
+/* Physical addresses of index arenas and leaf tables are below 2^46. */
+#define LPT_TABLE_PA_BITS	46
+/* Physical addresses in entries (PFN field) follow x86: below 2^52. */
+#define LPT_PTE_PA_BITS		52
+
+/* Structural limits. */
+#define LPT_MAX_DEPTH		3	/* nodes on one root-to-leaf path */
+#define LPT_CERR		3	/* error bound: probe slots p..p+3 */
+#define LPT_MAX_FANOUT		4096	/* children of one inner node */
+#define LPT_MAX_ARENA_PAGES	256	/* 4 KiB pages of index nodes */
+#define LPT_MAX_NODES		(LPT_MAX_ARENA_PAGES * 4096 / 16)
+#define LPT_MAX_TABLE_PAGES	256	/* 4 KiB pages in one leaf table */
+#define LPT_SLOTS_PER_PAGE	256	/* 16-byte slots in 4 KiB */
+#define LPT_LINE_BYTES		64
+#define LPT_NODE_BYTES		16
+#define LPT_SLOT_BYTES		16
+
+/* Fixed point: the datapath is signed 44.20. */
+#define LPT_FRAC_BITS		20
+#define LPT_FIX_ONE		(1LL << LPT_FRAC_BITS)
+
+/*
+ * Root register (an MSR; value layout):
+ *   [0]      E      translation through the LPT enabled
+ *   [11:1]   ASID   tags walk-cache entries; not used by the walk itself
+ *   [45:12]  arena  physical address of index node 0 (the root), 4 KiB aligned
+ *   [51:46]  reserved, must be zero
+ *   [59:52]  pages  size of the node arena in 4 KiB pages, minus one
+ *   [63:60]  reserved, must be zero
+ * The arena is one physically contiguous block of at most 256 pages; every
+ * child reference is an index into it, so a corrupt node can never send the
+ * walker outside the arena.
+ */
+#define LPT_ROOT_E		(1ULL << 0)
+#define LPT_ROOT_ASID_SHIFT	1
+#define LPT_ROOT_ASID_MASK	0x7ffULL
+#define LPT_ROOT_PA_MASK	0x00003ffffffff000ULL
+#define LPT_ROOT_PAGES_SHIFT	52
+#define LPT_ROOT_PAGES_MASK	0xffULL
+#define LPT_ROOT_RSVD_MASK	0xf00fc00000000000ULL
+
+/*
+ * Index node: 16 bytes, two little-endian 64-bit words, four per line.
+ *
+ * w0:
+ *   [1:0]    kind    0 EMPTY (nothing mapped here), 1 INNER, 2 LEAF,
+ *                    3 reserved (walk faults)
+ *   [7:2]    shift   model input x = vpn >> shift
+ *   [28:8]   slope   unsigned 1.20 fixed point, in [0, 2)
+ *   [62:29]  ptr     LEAF:  table physical address bits [45:12]
+ *                    INNER: [44:29] index of the first child in the arena,
+ *                           [56:45] fan-out minus one, [62:57] reserved 0
+ *   [63]     reserved, must be zero
+ * w1:
+ *   [7:0]    aux     LEAF: table size in 4 KiB pages minus one;
+ *                    INNER: reserved, must be zero
+ *   [63:8]   intercept, signed 36.20 fixed point (56 bits)
+ *
+ * The model is y = slope * x + intercept, evaluated exactly in 44.20.
+ * INNER: child = clamp(floor(y), 0, fanout - 1).
+ * LEAF:  predicted slot p = floor(y); it must satisfy 0 <= p < slots.
+ *
+ * Why not two full 64-bit words as in the paper: a node must also say where
+ * its children or its table are and how big they are, or a walker fed a bad
+ * model reads arbitrary physical memory and trusts whatever tag it finds.
+ * The per-node shift keeps both fields short without losing precision: a
+ * leaf's slope is "slots per granule" (at most 1), an inner node's slope is
+ * normalised to below 2 by picking the shift, and the intercept never needs
+ * more than 36 integer bits because x < 2^35.
+ */
+#define LPT_NODE_EMPTY		0
+#define LPT_NODE_INNER		1
+#define LPT_NODE_LEAF		2
+#define LPT_NODE_KIND_MASK	0x3ULL
+#define LPT_NODE_SHIFT_SHIFT	2
+#define LPT_NODE_SHIFT_MASK	0x3fULL
+#define LPT_NODE_SLOPE_SHIFT	8
+#define LPT_NODE_SLOPE_BITS	21
+#define LPT_NODE_SLOPE_MASK	((1ULL << LPT_NODE_SLOPE_BITS) - 1)
+#define LPT_NODE_PTR_SHIFT	29
+#define LPT_NODE_PTR_MASK	((1ULL << 34) - 1)
+#define LPT_NODE_CHILD_SHIFT	29
+#define LPT_NODE_CHILD_MASK	0xffffULL
+#define LPT_NODE_FAN_SHIFT	45
+#define LPT_NODE_FAN_MASK	0xfffULL
+#define LPT_NODE_W0_RSVD	(1ULL << 63)
+#define LPT_NODE_INNER_RSVD	(0x3fULL << 57)
+#define LPT_NODE_AUX_MASK	0xffULL
+#define LPT_NODE_ICPT_SHIFT	8
+#define LPT_ICPT_BITS		56
+#define LPT_ICPT_MAX		((1LL << (LPT_ICPT_BITS - 1)) - 1)
+#define LPT_ICPT_MIN		(-(1LL << (LPT_ICPT_BITS - 1)))
+#define LPT_SLOPE_MAX		((int64_t)LPT_NODE_SLOPE_MASK)
+
+/*
+ * Gapped-table entry (slot): 16 bytes.
+ * w0 is an x86-like PTE:
+ *   [0] P  [1] RW  [2] US  [3] PWT  [4] PCD  [5] A  [6] D
+ *   [7] reserved (the page size lives in the tag), [8] G, [11:9] software,
+ *   [51:12] PFN (for 2M/1G the low 9/18 PFN bits are reserved, must be 0),
+ *   [62:52] software, [63] NX.
+ * w1 is the tag:
+ *   [0] V (slot holds an entry), [2:1] size 0=4K 1=2M 2=1G 3=reserved,
+ *   [11:3] reserved 0, [46:12] VA bits [46:12] of the page base,
+ *   [63:47] reserved 0.
+ * A slot matches va when V is set, the size is valid, the tag is aligned to
+ * the size and (va & ~(size - 1)) equals the tag's base.  A huge page may
+ * sit in several slots ("copies") with identical tags; the OS keeps them in
+ * step and ORs their A/D bits.
+ */
+#define LPT_PTE_P		(1ULL << 0)
+#define LPT_PTE_RW		(1ULL << 1)
+#define LPT_PTE_US		(1ULL << 2)
+#define LPT_PTE_PWT		(1ULL << 3)
+#define LPT_PTE_PCD		(1ULL << 4)
+#define LPT_PTE_A		(1ULL << 5)
+#define LPT_PTE_D		(1ULL << 6)
+#define LPT_PTE_RSVD7		(1ULL << 7)
+#define LPT_PTE_G		(1ULL << 8)
+#define LPT_PTE_NX		(1ULL << 63)
+#define LPT_PTE_PFN_MASK	0x000ffffffffff000ULL
+
+#define LPT_TAG_V		(1ULL << 0)
+#define LPT_TAG_SIZE_SHIFT	1
+#define LPT_TAG_SIZE_MASK	0x3ULL
+#define LPT_TAG_VA_MASK		0x00007ffffffff000ULL
+#define LPT_TAG_RSVD_MASK	(~(LPT_TAG_VA_MASK | 0x7ULL))
+
+/* Page sizes (the 2-bit size field). */
+#define LPT_SIZE_4K		0
+#define LPT_SIZE_2M		1
+#define LPT_SIZE_1G		2
+#define LPT_SIZE_RSVD		3
+#define LPT_NR_SIZES		3
+
+/* log2 of the page size in 4 KiB pages: 0, 9, 18. */
+static inline unsigned int lpt_size_order(unsigned int size)
+{
+	return size * 9;
+}
+
+static inline uint64_t lpt_size_bytes(unsigned int size)
+{
+	return 4096ULL << lpt_size_order(size);
+}
+
+/* Walk faults, reported by the walker (0 means translated). */
+enum lpt_fault {
+	LPT_OK = 0,
+	LPT_F_DISABLED,		/* root register E clear */
+	LPT_F_BADROOT,		/* reserved root bits set */
+	LPT_F_NONCANON,		/* va outside the covered user range */
+	LPT_F_BUS,		/* read callback failed */
+	LPT_F_BADNODE,		/* reserved node kind or reserved bits */
+	LPT_F_EMPTY,		/* walk reached an EMPTY node */
+	LPT_F_DEPTH,		/* inner node at the depth limit */
+	LPT_F_RANGE,		/* child or slot index outside its arena/table */
+	LPT_F_NOENTRY,		/* no slot in the window matches the va */
+	LPT_F_BADENTRY,		/* matching slot with reserved bits set */
+	LPT_F_NOTPRESENT,	/* matching slot, P clear */
+	LPT_F_NR
+};
+
+/* ---- Encoders and decoders shared by builder and walker. ---- */
+
+static inline unsigned int lpt_node_kind(uint64_t w0)
+{
+	return (unsigned int)(w0 & LPT_NODE_KIND_MASK);
+}
+
+static inline unsigned int lpt_node_shift(uint64_t w0)
+{
+	return (unsigned int)((w0 >> LPT_NODE_SHIFT_SHIFT) & LPT_NODE_SHIFT_MASK);
+}
+
+static inline int64_t lpt_node_slope(uint64_t w0)
+{
+	return (int64_t)((w0 >> LPT_NODE_SLOPE_SHIFT) & LPT_NODE_SLOPE_MASK);
+}
+
+static inline int64_t lpt_node_intercept(uint64_t w1)
+{
+	/* Sign-extend the 56-bit field without right-shifting a negative. */
+	uint64_t v = w1 >> LPT_NODE_ICPT_SHIFT;
+
+	if (v & (1ULL << (LPT_ICPT_BITS - 1)))
+		return (int64_t)(v | ~((1ULL << LPT_ICPT_BITS) - 1));
+	return (int64_t)v;
+}
+
+static inline uint64_t lpt_node_table_pa(uint64_t w0)
+{
+	return ((w0 >> LPT_NODE_PTR_SHIFT) & LPT_NODE_PTR_MASK) << 12;
+}
+
+static inline uint32_t lpt_node_table_slots(uint64_t w1)
+{
+	return (uint32_t)((w1 & LPT_NODE_AUX_MASK) + 1) * LPT_SLOTS_PER_PAGE;
+}
+
+static inline uint32_t lpt_node_child(uint64_t w0)
+{
+	return (uint32_t)((w0 >> LPT_NODE_CHILD_SHIFT) & LPT_NODE_CHILD_MASK);
+}
+
+static inline uint32_t lpt_node_fanout(uint64_t w0)
+{
+	return (uint32_t)((w0 >> LPT_NODE_FAN_SHIFT) & LPT_NODE_FAN_MASK) + 1;
+}
+
+/*
+ * The datapath: y = slope * (vpn >> shift) + intercept in 44.20.  With
+ * slope < 2^21, x < 2^35 and |intercept| < 2^55 the result is below 2^57 in
+ * magnitude, so the multiply and add cannot overflow for any bit pattern.
+ */
+static inline int64_t lpt_node_eval(uint64_t w0, uint64_t w1, uint64_t vpn)
+{
+	uint64_t x = (vpn & ((1ULL << LPT_VPN_BITS) - 1)) >> lpt_node_shift(w0);
+
+	return lpt_node_slope(w0) * (int64_t)x + lpt_node_intercept(w1);
+}
+
+/* Floor of a 44.20 value, for values known to be non-negative. */
+static inline uint64_t lpt_fix_floor(int64_t y)
+{
+	return (uint64_t)y >> LPT_FRAC_BITS;
+}
+
+/* Reserved-bit check; a node failing it makes the walk fault. */
+static inline int lpt_node_valid(uint64_t w0, uint64_t w1)
+{
+	unsigned int kind = lpt_node_kind(w0);
+
+	if (w0 & LPT_NODE_W0_RSVD)
+		return 0;
+	if (kind == LPT_NODE_INNER)
+		return !(w0 & LPT_NODE_INNER_RSVD) && !(w1 & LPT_NODE_AUX_MASK);
+	return kind == LPT_NODE_LEAF || kind == LPT_NODE_EMPTY;
+}
+
+static inline uint64_t lpt_node_pack(unsigned int kind, unsigned int shift,
+				     int64_t slope, uint64_t ptr)
+{
+	return (uint64_t)kind |
+	       ((uint64_t)(shift & LPT_NODE_SHIFT_MASK) << LPT_NODE_SHIFT_SHIFT) |
+	       (((uint64_t)slope & LPT_NODE_SLOPE_MASK) << LPT_NODE_SLOPE_SHIFT) |
+	       ((ptr & LPT_NODE_PTR_MASK) << LPT_NODE_PTR_SHIFT);
+}
+
+static inline uint64_t lpt_node_pack_w1(int64_t intercept, uint64_t aux)
+{
+	return ((uint64_t)intercept << LPT_NODE_ICPT_SHIFT) |
+	       (aux & LPT_NODE_AUX_MASK);
+}
+
+static inline uint64_t lpt_inner_ptr(uint32_t first_child, uint32_t fanout)
+{
+	return (uint64_t)(first_child & LPT_NODE_CHILD_MASK) |
+	       ((uint64_t)((fanout - 1) & LPT_NODE_FAN_MASK) << 16);
+}
+
+static inline uint64_t lpt_tag_pack(uint64_t base_va, unsigned int size)
+{
+	return (base_va & LPT_TAG_VA_MASK) |
+	       ((uint64_t)(size & LPT_TAG_SIZE_MASK) << LPT_TAG_SIZE_SHIFT) |
+	       LPT_TAG_V;
+}
+
+static inline uint64_t lpt_root_pack(uint64_t arena_pa, uint32_t pages,
+				     uint32_t asid)
+{
+	return LPT_ROOT_E |
+	       ((uint64_t)(asid & LPT_ROOT_ASID_MASK) << LPT_ROOT_ASID_SHIFT) |
+	       (arena_pa & LPT_ROOT_PA_MASK) |
+	       ((uint64_t)((pages - 1) & LPT_ROOT_PAGES_MASK) <<
+		LPT_ROOT_PAGES_SHIFT);
+}
+
+#endif /* LPT_ABI_H */
