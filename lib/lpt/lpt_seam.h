@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The one seam between the learned-page-table core and its host.  The core
- * (lib/lpt/*.c) includes nothing else, so the same files compile in the
+ * (the .c files in lib/lpt) include nothing else, so the same files compile in the
  * kernel, in QEMU and in user-space tests.  It needs only fixed-width
  * integers, size_t, bool, memset/memcpy and errno values; memory comes from
  * caller callbacks, never from here.
