@@ -1,0 +1,414 @@
+/*
+ * capture.c - snapshot a live process's address space from /proc.  The VMA
+ * list comes from /proc/PID/maps, the translations from /proc/PID/pagemap
+ * (present bit and PFN; PFNs read as zero without CAP_SYS_ADMIN, in which
+ * case we substitute unique fake frames and say so), page sizes from
+ * /proc/PID/smaps (KernelPageSize for hugetlbfs, AnonHugePages/FilePmdMapped/
+ * ShmemPmdMapped for PMD-mapped THPs) cross-checked with the THP bit of
+ * /proc/kpageflags when it is readable, and A/D approximations from
+ * kpageflags (see docs/lptsim.md: the PTE A/D bits themselves are not
+ * exported).  The target is stopped with SIGSTOP while we read so the three
+ * files describe one instant; "capture -- cmd" starts the command, lets it
+ * run, captures and kills it.
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PM_PRESENT     (1ull << 63)
+#define PM_SOFT_DIRTY  (1ull << 55)
+#define PM_PFN_MASK    ((1ull << 55) - 1)
+
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
+#define KPF_DIRTY      4
+#define KPF_ANON       12
+#define KPF_THP        22
+#define KPF_ZERO_PAGE  24
+
+/* Per-VMA facts from smaps that pagemap cannot tell us. */
+struct smaps_info {
+	uint64_t start;
+	uint64_t kernel_page_kb;   /* 4, 2048 or 1048576 */
+	uint64_t pmd_mapped_kb;    /* AnonHugePages + FilePmdMapped + ShmemPmdMapped */
+};
+
+struct capture {
+	pid_t pid;
+	int pagemap_fd, kpageflags_fd;
+	struct smaps_info *smaps;
+	size_t nsmaps;
+	uint64_t fake_pfn;         /* next substitute frame when PFNs are hidden */
+	int pfns_hidden;
+	uint64_t thp_found, hugetlb_found;
+	struct lptsim_snapshot *snap;
+};
+
+static int read_smaps(struct capture *c, struct lptsim_err *err)
+{
+	char path[64], line[1024];
+	FILE *f;
+	size_t cap = 0;
+	unsigned long long a, b, kb;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)c->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return lptsim_fail(err, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (c->nsmaps == cap) {
+				cap = cap ? 2 * cap : 128;
+				c->smaps = lptsim_xrealloc(c->smaps, cap, sizeof(*c->smaps));
+			}
+			c->smaps[c->nsmaps++] = (struct smaps_info){ .start = a, .kernel_page_kb = 4 };
+		} else if (c->nsmaps && sscanf(line, "KernelPageSize: %llu kB", &kb) == 1) {
+			c->smaps[c->nsmaps - 1].kernel_page_kb = kb;
+		} else if (c->nsmaps && (sscanf(line, "AnonHugePages: %llu kB", &kb) == 1 ||
+					 sscanf(line, "FilePmdMapped: %llu kB", &kb) == 1 ||
+					 sscanf(line, "ShmemPmdMapped: %llu kB", &kb) == 1)) {
+			c->smaps[c->nsmaps - 1].pmd_mapped_kb += kb;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static const struct smaps_info *smaps_for(const struct capture *c, uint64_t start)
+{
+	for (size_t i = 0; i < c->nsmaps; i++)
+		if (c->smaps[i].start == start)
+			return &c->smaps[i];
+	return NULL;
+}
+
+static int read_pagemap(struct capture *c, uint64_t vpn, uint64_t *entries, size_t n,
+			struct lptsim_err *err)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t got = pread(c->pagemap_fd, (char *)entries + done * 8, (n - done) * 8,
+				    (off_t)((vpn + done) * 8));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 || got % 8)
+			return lptsim_fail(err, "/proc/%d/pagemap: read at vpn %llx failed: %s",
+					   (int)c->pid, (unsigned long long)(vpn + done),
+					   got < 0 ? strerror(errno) : "short read");
+		done += (size_t)got / 8;
+	}
+	return 0;
+}
+
+/* kpageflags of a frame, or 0 when the file is not readable. */
+static uint64_t kpageflags(const struct capture *c, uint64_t pfn)
+{
+	uint64_t flags = 0;
+
+	if (c->kpageflags_fd < 0 ||
+	    pread(c->kpageflags_fd, &flags, 8, (off_t)(pfn * 8)) != 8)
+		return 0;
+	return flags;
+}
+
+static unsigned base_flags(const char *perms)
+{
+	unsigned flags = LPTSIM_F_USER | LPTSIM_F_ACCESSED;
+
+	if (perms[1] == 'w')
+		flags |= LPTSIM_F_WRITE;
+	if (perms[2] != 'x')
+		flags |= LPTSIM_F_NX;
+	return flags;
+}
+
+/*
+ * Dirty is approximated: the frame's PG_dirty, or an anonymous non-zero-page
+ * frame (it exists only because it was written), or soft-dirty on a
+ * writable mapping when kpageflags is unavailable.
+ */
+static unsigned page_flags(const struct capture *c, const char *perms, uint64_t pm,
+			   uint64_t kpf)
+{
+	unsigned flags = base_flags(perms);
+
+	if (c->kpageflags_fd >= 0) {
+		if ((kpf & (1ull << KPF_DIRTY)) ||
+		    ((kpf & (1ull << KPF_ANON)) && !(kpf & (1ull << KPF_ZERO_PAGE))))
+			flags |= LPTSIM_F_DIRTY;
+	} else if ((pm & PM_SOFT_DIRTY) && perms[1] == 'w') {
+		flags |= LPTSIM_F_DIRTY;
+	}
+	return flags;
+}
+
+static uint64_t entry_pfn(struct capture *c, uint64_t pm)
+{
+	uint64_t pfn = pm & PM_PFN_MASK;
+
+	if (pfn == 0) {
+		/* Hidden PFN (no CAP_SYS_ADMIN): unique fake frames keep models working. */
+		c->pfns_hidden = 1;
+		pfn = (1ull << 30) + c->fake_pfn++;
+	}
+	return pfn;
+}
+
+/* Can the 512 entries at e[0..511] be one PMD-mapped THP? */
+static int looks_like_thp(const struct capture *c, const uint64_t *e)
+{
+	uint64_t pfn0 = e[0] & PM_PFN_MASK;
+
+	if (!(e[0] & PM_PRESENT) || !pfn0 || (pfn0 & 511))
+		return 0;
+	for (int i = 1; i < 512; i++)
+		if (!(e[i] & PM_PRESENT) || (e[i] & PM_PFN_MASK) != pfn0 + (uint64_t)i)
+			return 0;
+	if (c->kpageflags_fd >= 0 && !(kpageflags(c, pfn0) & (1ull << KPF_THP)))
+		return 0;
+	return 1;
+}
+
+static int capture_vma(struct capture *c, uint64_t start, uint64_t end,
+		       const char *perms, struct lptsim_err *err)
+{
+	const struct smaps_info *info = smaps_for(c, start);
+	uint64_t page_kb = info ? info->kernel_page_kb : 4;
+	uint64_t thp_budget = info ? info->pmd_mapped_kb / 2048 : 0;
+	uint64_t vpn = start >> 12, end_vpn = end >> 12;
+	enum { CHUNK = 4096 };   /* entries per pagemap read, a multiple of 512 */
+	uint64_t *entries = lptsim_xrealloc(NULL, CHUNK, sizeof(*entries));
+	int rc = 0;
+
+	while (vpn < end_vpn && !rc) {
+		/* Chunks are 2M-aligned so a THP candidate never straddles two reads. */
+		uint64_t chunk_end = ((vpn & ~(uint64_t)(CHUNK - 1)) + CHUNK);
+		size_t n = (size_t)((chunk_end < end_vpn ? chunk_end : end_vpn) - vpn);
+
+		rc = read_pagemap(c, vpn, entries, n, err);
+		for (size_t i = 0; i < n && !rc;) {
+			uint64_t v = vpn + i, pm = entries[i];
+			unsigned psize = LPTSIM_PS_4K;
+
+			if (page_kb == 1048576 && !(v & ((1u << 18) - 1)) && (pm & PM_PRESENT)) {
+				psize = LPTSIM_PS_1G;
+			} else if (page_kb == 2048 && !(v & 511) && (pm & PM_PRESENT)) {
+				psize = LPTSIM_PS_2M;
+			} else if (thp_budget && !(v & 511) && i + 512 <= n &&
+				   looks_like_thp(c, &entries[i])) {
+				psize = LPTSIM_PS_2M;
+				thp_budget--;
+				c->thp_found++;
+			}
+			if (psize != LPTSIM_PS_4K) {
+				uint64_t pages = lptsim_psize_pages(psize);
+				uint64_t pfn = entry_pfn(c, pm) & ~(pages - 1);
+
+				if (page_kb > 4)
+					c->hugetlb_found++;
+				if (lptsim_snap_add_map(c->snap, v, pfn, psize,
+							page_flags(c, perms, pm, kpageflags(c, pfn))))
+					rc = lptsim_fail(err, "capture: too many pages");
+				/* A 1G page spans chunks: skip its tail in whole entries. */
+				if (pages > n - i) {
+					vpn = v + pages;
+					n = 0;
+					break;
+				}
+				i += (size_t)pages;
+				continue;
+			}
+			if ((pm & PM_PRESENT) && page_kb == 4) {
+				uint64_t pfn = entry_pfn(c, pm);
+
+				if (lptsim_snap_add_map(c->snap, v, pfn, LPTSIM_PS_4K,
+							page_flags(c, perms, pm, kpageflags(c, pfn))))
+					rc = lptsim_fail(err, "capture: too many pages");
+			}
+			i++;
+		}
+		vpn += n;
+	}
+	free(entries);
+	return rc;
+}
+
+static int capture_maps(struct capture *c, struct lptsim_err *err)
+{
+	char path[64], line[4096];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)c->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return lptsim_fail(err, "%s: %s", path, strerror(errno));
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char *field[6], *nl = strchr(line, '\n');
+		uint64_t start, end;
+		char *dash;
+		int n;
+
+		if (nl)
+			*nl = '\0';
+		n = lptsim_split(line, field, 6);
+		if (n < 5 || !(dash = strchr(field[0], '-'))) {
+			rc = lptsim_fail(err, "%s: unparsable line \"%s\"", path, line);
+			break;
+		}
+		*dash = '\0';
+		if (lptsim_parse_u64(field[0], 16, &start) || lptsim_parse_u64(dash + 1, 16, &end) ||
+		    start >= end || strlen(field[1]) != 4) {
+			rc = lptsim_fail(err, "%s: bad range or permissions in a line", path);
+			break;
+		}
+		/* [vsyscall] lives above the user half and is not in the process page table. */
+		if (end > (LPTSIM_VPN_LIMIT << 12))
+			continue;
+		lptsim_snap_add_vma(c->snap, start, end, field[1], n == 6 ? field[5] : "");
+	}
+	fclose(f);
+	for (size_t i = 0; !rc && i < c->snap->nvmas; i++) {
+		const struct lptsim_vma *vma = &c->snap->vmas[i];
+
+		rc = capture_vma(c, vma->start, vma->end, vma->perms, err);
+	}
+	return rc;
+}
+
+/* Wait until every thread of pid is stopped (state T), at most ~1 s. */
+static void wait_stopped(pid_t pid)
+{
+	char path[64], buf[512];
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int tries = 0; tries < 200; tries++) {
+		FILE *f = fopen(path, "r");
+		char *paren;
+		int stopped = 0;
+
+		if (!f)
+			return;
+		if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
+			stopped = paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
+		fclose(f);
+		if (stopped)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
+static void describe(struct capture *c, const char *what)
+{
+	char path[64], comm[64] = "?", source[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)c->pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(source, sizeof(source), "capture pid=%d comm=%s%s%s", (int)c->pid, comm,
+		 what ? " cmd=" : "", what ? what : "");
+	c->snap->source = lptsim_xstrdup(source);
+}
+
+int lptsim_capture_pid(struct lptsim_snapshot *snap, pid_t pid, int stop,
+		       const char *what, struct lptsim_err *err)
+{
+	struct capture c = { .pid = pid, .snap = snap, .kpageflags_fd = -1 };
+	char path[64];
+	int rc;
+
+	lptsim_snap_init(snap);
+	if (pid <= 0 || pid == getpid())
+		return lptsim_fail(err, "capture: refusing pid %d", (int)pid);
+	if (kill(pid, 0))
+		return lptsim_fail(err, "capture: pid %d: %s", (int)pid, strerror(errno));
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	c.pagemap_fd = open(path, O_RDONLY);
+	if (c.pagemap_fd < 0)
+		return lptsim_fail(err, "%s: %s", path, strerror(errno));
+	c.kpageflags_fd = open("/proc/kpageflags", O_RDONLY);
+	if (stop && !kill(pid, SIGSTOP))
+		wait_stopped(pid);
+	describe(&c, what);
+	rc = read_smaps(&c, err);
+	if (!rc)
+		rc = capture_maps(&c, err);
+	if (stop)
+		kill(pid, SIGCONT);
+	close(c.pagemap_fd);
+	if (c.kpageflags_fd >= 0)
+		close(c.kpageflags_fd);
+	free(c.smaps);
+	if (!rc && c.pfns_hidden)
+		fprintf(stderr, "lptsim: warning: pid %d: PFNs hidden (not CAP_SYS_ADMIN); using fake frames\n",
+			(int)pid);
+	if (!rc && c.kpageflags_fd < 0)
+		fprintf(stderr, "lptsim: warning: /proc/kpageflags unreadable; THPs taken from smaps alone, dirty from soft-dirty\n");
+	if (!rc)
+		rc = lptsim_snap_finish(snap, "capture", err);
+	if (rc)
+		lptsim_snap_free(snap);
+	return rc;
+}
+
+int lptsim_capture_cmd(struct lptsim_snapshot *snap, char *const argv[], double after,
+		       struct lptsim_err *err)
+{
+	struct timespec nap;
+	char what[200] = "";
+	pid_t pid;
+	int status, rc;
+	double deadline;
+
+	if (!(after >= 0.0 && after <= 3600.0))
+		return lptsim_fail(err, "capture: --after must be within [0, 3600] seconds");
+	for (int i = 0; argv[i]; i++)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%s", i ? " " : "", argv[i]);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return lptsim_fail(err, "capture: fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* The program's stdout is not ours to pollute; stderr stays for diagnostics. */
+		int devnull = open("/dev/null", O_WRONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		fprintf(stderr, "lptsim: capture: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	deadline = lptsim_now() + after;
+	for (;;) {
+		double left = deadline - lptsim_now();
+
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return lptsim_fail(err, "capture: \"%s\" exited (status %d) before the %.2f s capture point",
+					   what, WIFEXITED(status) ? WEXITSTATUS(status) : -1, after);
+		if (left <= 0)
+			break;
+		if (left > 0.05)
+			left = 0.05;
+		nap.tv_sec = 0;
+		nap.tv_nsec = (long)(left * 1e9);
+		nanosleep(&nap, NULL);
+	}
+	rc = lptsim_capture_pid(snap, pid, 1, what, err);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return rc;
+}
