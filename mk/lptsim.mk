@@ -69,7 +69,7 @@ lptsim-check: $(LPTSIM_ASAN_BIN) $(LPTSIM_UNIT)
 	@sh tests/lptsim/run_tests.sh $(LPTSIM_UNIT) $(LPTSIM_ASAN_BIN) $(LPTSIM_OUT)/check
 
 lptsim-bench: lptsim
-	@sh tools/lptsim/bench.sh $(LPTSIM_BIN) $(LPTSIM_OUT)/bench
+	@sh tools/lptsim/bench.sh $(LPTSIM_BIN) $(LPTSIM_OUT)/bench $(LPTSIM_OUT)/bench.json
 
 lptsim-clean:
 	rm -rf $(LPTSIM_OUT)

@@ -1,0 +1,96 @@
+#!/bin/sh
+# bench.sh - lptsim-bench: snapshot real programs running on this machine
+# (python3, perl, bash, gcc's cc1 on a large generated file, sqlite3, a
+# multi-threaded allocator with THP), generate the synthetic set, and print
+# the learned / radix / ECPT side-by-side table for all of them from one run,
+# also writing the JSON report.  A program that cannot be captured (not
+# installed, exited early) is reported and skipped, never silently dropped:
+# the table shows exactly which snapshots were measured.
+#
+# usage: bench.sh LPTSIM_BINARY WORKDIR JSON_OUT
+set -u
+LPTSIM=$1
+WORK=$2
+JSON=$3
+AFTER=${LPTSIM_BENCH_AFTER:-2}
+mkdir -p "$WORK"
+rm -f "$WORK"/*.snap
+start=$(date +%s)
+skipped=""
+
+capture() {
+	name=$1
+	shift
+	if "$LPTSIM" capture -o "$WORK/$name.snap" --after "$AFTER" -- "$@" 2>"$WORK/$name.log"; then
+		echo "lptsim-bench: captured $name: $(tail -n 1 "$WORK/$name.log" | sed 's/^lptsim: //')" >&2
+	else
+		echo "lptsim-bench: SKIPPED $name: $(tail -n 1 "$WORK/$name.log")" >&2
+		skipped="$skipped $name"
+		rm -f "$WORK/$name.snap"
+	fi
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# 1. python3: allocation-heavy (dicts, lists, strings), then idle.
+if have python3; then
+	cat >"$WORK/alloc.py" <<'PY'
+import random, time
+random.seed(1)
+d = {}
+for i in range(400000):
+    d[i] = [str(i) * (i % 7 + 1), random.random(), (i, i * 2)]
+blobs = [bytearray(random.randrange(64, 8192)) for _ in range(20000)]
+del blobs[::3]
+time.sleep(600)
+PY
+	capture python3 python3 "$WORK/alloc.py"
+fi
+
+# 2. perl: a large hash of strings.
+have perl && capture perl perl -e 'my %h; $h{$_} = "x" x ($_ % 50) for 1..600000; sleep 600'
+
+# 3. bash: a growing array; the idle loop keeps bash from exec()ing into sleep.
+have bash && capture bash bash -c 'a=(); for ((i = 0; i < 150000; i++)); do a+=("item-$i"); done; while :; do sleep 1; done'
+
+# 4. gcc: cc1 compiling a large generated translation unit (cc1 itself, not the driver).
+if have gcc; then
+	CC1=$(gcc -print-prog-name=cc1)
+	awk 'BEGIN {
+		for (f = 0; f < 4000; f++) {
+			printf "int f%d(int *a, int n) { int s = 0; for (int i = 0; i < n; i++) { s += a[i] * %d; if (s > %d) s ^= a[(i + %d) %% n]; } return s; }\n", f, f, f * 7, f % 13;
+		}
+	}' >"$WORK/big.c"
+	capture gcc-cc1 "$CC1" -quiet -O2 "$WORK/big.c" -o /dev/null
+fi
+
+# 5. sqlite3: an in-memory database with an index being built.
+if have sqlite3; then
+	capture sqlite3 sqlite3 :memory: "CREATE TABLE t(a INTEGER, b BLOB); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000) INSERT INTO t SELECT x, randomblob(64) FROM c; CREATE INDEX ti ON t(b); SELECT count(*) FROM t a, t b WHERE a.a < 100000 AND b.a = a.a * 3;"
+fi
+
+# 6. multi-threaded allocator with a MADV_HUGEPAGE region (real 2M pages).
+if have gcc && gcc -O2 -pthread -o "$WORK/mt_alloc" tools/lptsim/workloads/mt_alloc.c 2>"$WORK/mt_alloc.build.log"; then
+	capture mt-alloc "$WORK/mt_alloc"
+else
+	echo "lptsim-bench: SKIPPED mt-alloc: cannot build tools/lptsim/workloads/mt_alloc.c" >&2
+	skipped="$skipped mt-alloc"
+fi
+
+# The generated set: fixed seeds, so these rows are identical on every machine.
+"$LPTSIM" gen dense-heap --seed 1 --pages 200000 -o "$WORK/gen-dense-heap.snap" &&
+"$LPTSIM" gen dense-heap --seed 2 --pages 200000 --thp 50 -o "$WORK/gen-dense-heap-thp.snap" &&
+"$LPTSIM" gen sparse-mmap --seed 3 --pages 100000 -o "$WORK/gen-sparse-mmap.snap" &&
+"$LPTSIM" gen aslr-libs --seed 4 --pages 50000 -o "$WORK/gen-aslr-libs.snap" &&
+"$LPTSIM" gen random --seed 5 --pages 50000 -o "$WORK/gen-random.snap" || exit 1
+
+real=$(ls "$WORK"/*.snap | grep -v '/gen-' | wc -l)
+echo "lptsim-bench: $real real-program snapshots${skipped:+ (skipped:$skipped)}" >&2
+"$LPTSIM" run --json-out "$JSON" $(ls "$WORK"/*.snap | grep -v '/gen-') $(ls "$WORK"/gen-*.snap)
+rc=$?
+echo "lptsim-bench: JSON in $JSON; $(($(date +%s) - start)) s in all" >&2
+if [ "$real" -lt 5 ]; then
+	echo "lptsim-bench: fewer than 5 real programs captured" >&2
+	exit 1
+fi
+exit $rc
