@@ -166,6 +166,9 @@ printf 'lptsim-trace 1\n\nfault 1 4K\nend 1\n' >"$WORK/t-novma.trace"
 expect_error "fault outside any VMA names line 3" "t-novma.trace:3: fault at vpn 1 (4K) is not inside one VMA" "$LPTSIM" run --quiet --trace "$WORK/t-novma.trace" "$good"
 printf 'lptsim-trace 1\nmunmap 10000000 10000001\nend 1\n' >"$WORK/t-unal.trace"
 expect_error "unaligned munmap" "t-unal.trace:2: range" "$LPTSIM" run --quiet --trace "$WORK/t-unal.trace" "$good"
+printf 'lptsim-trace 1\nzap 10000000\nend 1\n' >"$WORK/t-zap.trace"
+expect_error "zap without an end address" "t-zap.trace:2: unknown or malformed event" "$LPTSIM" run --quiet --trace "$WORK/t-zap.trace" "$good"
+expect_error "--trace with no snapshot after it" "must be followed by the snapshot" "$LPTSIM" run --quiet "$good" --trace "$WORK/t-zap.trace"
 head -c 30 "$WORK/t-count.trace" >"$WORK/t-trunc.trace"
 expect_error "truncated trace" "t-trunc.trace: does not end with a newline" "$LPTSIM" run --quiet --trace "$WORK/t-trunc.trace" "$good"
 
@@ -277,6 +280,17 @@ check $? "trace replay run exits 0"
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 { if ($col["trace_faults"] != 1024 || $col["trace_unmapped_pages"] != 512) exit 1 }' "$WORK/trace.csv"
 check $? "trace: 1024 faults replayed, 512 pages unmapped"
+
+# --- growth capture: first scan as snapshot, later scans as a trace ---
+"$LPTSIM" capture -o "$WORK/grow0.snap" --after 0.2 --trace-out "$WORK/grow-live.trace" --every 0.1 --for 1 \
+	-- sh -c 'x=; while :; do x="$x.................................................."; done' 2>"$WORK/grow.err"
+check $? "capture --trace-out records a growth trace"
+grep -q '^end [1-9]' "$WORK/grow-live.trace" && grep -q '^fault ' "$WORK/grow-live.trace"
+check $? "growth trace is complete and records faults of the growing shell"
+"$LPTSIM" run --quiet --csv --trace "$WORK/grow-live.trace" "$WORK/grow0.snap" "$WORK/good.snap" >"$WORK/grow.csv" 2>"$WORK/grow-run.err"
+check $? "replaying the live growth trace translates every page"
+grep -q '^"grow0+trace"' "$WORK/grow.csv" && grep -q '^"good"' "$WORK/grow.csv"
+check $? "--trace applies only to the snapshot after it"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "trace.h"
+
 #define PM_PRESENT     (1ull << 63)
 #define PM_SOFT_DIRTY  (1ull << 55)
 #define PM_PFN_MASK    ((1ull << 55) - 1)
@@ -321,21 +323,19 @@ static void describe(struct capture *c, const char *what)
 	}
 	snprintf(source, sizeof(source), "capture pid=%d comm=%s%s%s", (int)c->pid, comm,
 		 what ? " cmd=" : "", what ? what : "");
+	lptsim_sanitize_line(source, sizeof(source), source);
 	c->snap->source = lptsim_xstrdup(source);
 }
 
-int lptsim_capture_pid(struct lptsim_snapshot *snap, pid_t pid, int stop,
-		       const char *what, struct lptsim_err *err)
+/* One capture of pid into snap; warn about degraded sources when asked. */
+static int capture_once(struct lptsim_snapshot *snap, pid_t pid, int stop,
+			const char *what, int warn, struct lptsim_err *err)
 {
 	struct capture c = { .pid = pid, .snap = snap, .kpageflags_fd = -1 };
 	char path[64];
 	int rc;
 
 	lptsim_snap_init(snap);
-	if (pid <= 0 || pid == getpid())
-		return lptsim_fail(err, "capture: refusing pid %d", (int)pid);
-	if (kill(pid, 0))
-		return lptsim_fail(err, "capture: pid %d: %s", (int)pid, strerror(errno));
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	c.pagemap_fd = open(path, O_RDONLY);
 	if (c.pagemap_fd < 0)
@@ -353,10 +353,10 @@ int lptsim_capture_pid(struct lptsim_snapshot *snap, pid_t pid, int stop,
 	if (c.kpageflags_fd >= 0)
 		close(c.kpageflags_fd);
 	free(c.smaps);
-	if (!rc && c.pfns_hidden)
+	if (!rc && warn && c.pfns_hidden)
 		fprintf(stderr, "lptsim: warning: pid %d: PFNs hidden (not CAP_SYS_ADMIN); using fake frames\n",
 			(int)pid);
-	if (!rc && c.kpageflags_fd < 0)
+	if (!rc && warn && c.kpageflags_fd < 0)
 		fprintf(stderr, "lptsim: warning: /proc/kpageflags unreadable; THPs taken from smaps alone, dirty from soft-dirty\n");
 	if (!rc)
 		rc = lptsim_snap_finish(snap, "capture", err);
@@ -365,15 +365,122 @@ int lptsim_capture_pid(struct lptsim_snapshot *snap, pid_t pid, int stop,
 	return rc;
 }
 
-int lptsim_capture_cmd(struct lptsim_snapshot *snap, char *const argv[], double after,
-		       struct lptsim_err *err)
+/* Has pid exited (or become a zombie)?  Sets *status for our own child. */
+static int gone(pid_t pid, int is_child, int *status)
 {
-	struct timespec nap;
+	char path[64], buf[512], *paren;
+	FILE *f;
+	int zombie = 0;
+
+	if (is_child) {
+		/* WNOWAIT: leave the zombie for the caller's final reap. */
+		siginfo_t info;
+
+		memset(&info, 0, sizeof(info));
+		if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) || info.si_pid != pid)
+			return 0;
+		*status = info.si_code == CLD_EXITED ? info.si_status : -1;
+		return 1;
+	}
+	if (kill(pid, 0))
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 1;
+	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
+		zombie = paren[1] == ' ' && paren[2] == 'Z';
+	fclose(f);
+	return zombie;
+}
+
+/* Sleep up to seconds in short naps; 1 if pid went away meanwhile. */
+static int nap_while_alive(pid_t pid, double seconds, int is_child, int *status)
+{
+	double deadline = lptsim_now() + seconds;
+
+	for (;;) {
+		double left = deadline - lptsim_now();
+		struct timespec nap;
+
+		if (gone(pid, is_child, status))
+			return 1;
+		if (left <= 0)
+			return 0;
+		if (left > 0.05)
+			left = 0.05;
+		nap.tv_sec = 0;
+		nap.tv_nsec = (long)(left * 1e9);
+		nanosleep(&nap, NULL);
+	}
+}
+
+/*
+ * The first capture goes to snap; with a series, rescan every `every`
+ * seconds for `duration` seconds and write the differences as trace events.
+ * The series ends early, without error, when the process exits.
+ */
+static int capture_with_series(struct lptsim_snapshot *snap, pid_t pid, int stop,
+			       const char *what, int is_child,
+			       struct lptsim_capture_series *series, struct lptsim_err *err)
+{
+	struct lptsim_snapshot prev, next;
+	char source[256];
+	double end;
+	int status, prev_is_first;
+
+	if (capture_once(snap, pid, stop, what, 1, err))
+		return -1;
+	if (!series)
+		return 0;
+	lptsim_sanitize_line(source, sizeof(source), snap->source);
+	fprintf(series->trace, "lptsim-trace 1\n# %s, rescanned every %.2f s\n",
+		source, series->every);
+	series->events = 0;
+	series->scans = 1;
+	prev = *snap;
+	prev_is_first = 1;
+	end = lptsim_now() + series->duration;
+	while (lptsim_now() + series->every <= end + 1e-3) {
+		struct lptsim_err scan_err;
+
+		if (nap_while_alive(pid, series->every, is_child, &status))
+			break;
+		/* A scan racing with exit fails; the series simply ends there. */
+		if (capture_once(&next, pid, stop, what, 0, &scan_err))
+			break;
+		series->events += lptsim_trace_diff(series->trace, &prev, &next);
+		series->scans++;
+		if (!prev_is_first)
+			lptsim_snap_free(&prev);
+		prev = next;
+		prev_is_first = 0;
+	}
+	if (!prev_is_first)
+		lptsim_snap_free(&prev);
+	fprintf(series->trace, "end %llu\n", (unsigned long long)series->events);
+	return 0;
+}
+
+int lptsim_capture_pid(struct lptsim_snapshot *snap, pid_t pid, int stop,
+		       struct lptsim_capture_series *series, struct lptsim_err *err)
+{
+	lptsim_snap_init(snap);
+	if (pid <= 0 || pid == getpid())
+		return lptsim_fail(err, "capture: refusing pid %d", (int)pid);
+	if (kill(pid, 0))
+		return lptsim_fail(err, "capture: pid %d: %s", (int)pid, strerror(errno));
+	return capture_with_series(snap, pid, stop, NULL, 0, series, err);
+}
+
+int lptsim_capture_cmd(struct lptsim_snapshot *snap, char *const argv[], double after,
+		       struct lptsim_capture_series *series, struct lptsim_err *err)
+{
 	char what[200] = "";
 	pid_t pid;
-	int status, rc;
-	double deadline;
+	int status = 0, rc;
 
+	lptsim_snap_init(snap);
 	if (!(after >= 0.0 && after <= 3600.0))
 		return lptsim_fail(err, "capture: --after must be within [0, 3600] seconds");
 	for (int i = 0; argv[i]; i++)
@@ -392,22 +499,12 @@ int lptsim_capture_cmd(struct lptsim_snapshot *snap, char *const argv[], double 
 		fprintf(stderr, "lptsim: capture: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	deadline = lptsim_now() + after;
-	for (;;) {
-		double left = deadline - lptsim_now();
-
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return lptsim_fail(err, "capture: \"%s\" exited (status %d) before the %.2f s capture point",
-					   what, WIFEXITED(status) ? WEXITSTATUS(status) : -1, after);
-		if (left <= 0)
-			break;
-		if (left > 0.05)
-			left = 0.05;
-		nap.tv_sec = 0;
-		nap.tv_nsec = (long)(left * 1e9);
-		nanosleep(&nap, NULL);
+	if (nap_while_alive(pid, after, 1, &status)) {
+		waitpid(pid, NULL, 0);
+		return lptsim_fail(err, "capture: \"%s\" exited (status %d) before the %.2f s capture point",
+				   what, status, after);
 	}
-	rc = lptsim_capture_pid(snap, pid, 1, what, err);
+	rc = capture_with_series(snap, pid, 1, what, 1, series, err);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return rc;

@@ -93,6 +93,7 @@ const struct lptsim_map *lptsim_snap_lookup(const struct lptsim_snapshot *snap,
 int lptsim_read_file(const char *path, char **data, size_t *len,
 		     struct lptsim_err *err);
 int lptsim_split(char *line, char **field, int max);
+void lptsim_sanitize_line(char *dst, size_t cap, const char *src);
 const char *lptsim_psize_name(unsigned psize);
 int lptsim_psize_parse(const char *text, unsigned *psize);
 void lptsim_flags_format(unsigned flags, char out[6]);

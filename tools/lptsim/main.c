@@ -16,15 +16,17 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage:\n"
-		"  lptsim capture --pid PID -o FILE [--no-stop]\n"
-		"  lptsim capture -o FILE [--after SECONDS] -- COMMAND [ARGS...]\n"
+		"  lptsim capture --pid PID -o FILE [--no-stop] [growth]\n"
+		"  lptsim capture -o FILE [--after SECONDS] [growth] -- COMMAND [ARGS...]\n"
+		"     growth: --trace-out TRACE [--every SECONDS] [--for SECONDS]: FILE is the\n"
+		"     first capture, TRACE the changes seen by rescans (default every 0.25 s for 2 s)\n"
 		"  lptsim gen dense-heap|sparse-mmap|aslr-libs|random --seed N --pages N [--thp PCT] -o FILE\n"
 		"  lptsim show SNAPSHOT\n"
 		"  lptsim run [options] SNAPSHOT...\n"
 		"run options:\n"
 		"  --json | --csv          output format (default: aligned table)\n"
 		"  --json-out FILE         also write the JSON report to FILE\n"
-		"  --trace FILE            replay an mmap/munmap/fault trace (one snapshot only)\n"
+		"  --trace FILE            replay a trace on the snapshot named next\n"
 		"  --order addr|random|both  walk order (default both)\n"
 		"  --seed N                random walk order seed (default 1)\n"
 		"  --lwc N                 LVM walk cache entries (default 64)\n"
@@ -76,6 +78,23 @@ static const char *opt_str(int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
+/* Option value as seconds in [lo, 3600]. */
+static int opt_seconds(int argc, char **argv, int *i, double lo, double *out)
+{
+	const char *opt = argv[*i], *text = opt_str(argc, argv, i);
+	char *end;
+
+	if (!text)
+		return -1;
+	*out = strtod(text, &end);
+	if (*end || end == text || !(*out >= lo && *out <= 3600)) {
+		fprintf(stderr, "lptsim: %s: \"%s\" is not a number of seconds in [%g, 3600]\n",
+			opt, text, lo);
+		return -1;
+	}
+	return 0;
+}
+
 /* "a,b[,c]" into n unsigned values each <= hi. */
 static int opt_list(int argc, char **argv, int *i, unsigned n, unsigned hi, unsigned *out)
 {
@@ -108,6 +127,8 @@ static int cmd_capture(int argc, char **argv)
 	const char *out = NULL;
 	uint64_t pid = 0;
 	double after = 1.0;
+	struct lptsim_capture_series series = { .every = 0.25, .duration = 2.0 };
+	const char *trace_out = NULL;
 	int stop = 1, cmd_at = 0, rc;
 
 	for (int i = 2; i < argc && !cmd_at; i++) {
@@ -118,14 +139,17 @@ static int cmd_capture(int argc, char **argv)
 			if (!(out = opt_str(argc, argv, &i)))
 				return 1;
 		} else if (!strcmp(argv[i], "--after")) {
-			const char *v = opt_str(argc, argv, &i);
-			char *end;
-
-			if (!v)
+			if (opt_seconds(argc, argv, &i, 0, &after))
 				return 1;
-			after = strtod(v, &end);
-			if (*end || end == v || !(after >= 0 && after <= 3600))
-				return bad_arg("--after", "expected seconds in [0, 3600]");
+		} else if (!strcmp(argv[i], "--every")) {
+			if (opt_seconds(argc, argv, &i, 0.01, &series.every))
+				return 1;
+		} else if (!strcmp(argv[i], "--for")) {
+			if (opt_seconds(argc, argv, &i, 0, &series.duration))
+				return 1;
+		} else if (!strcmp(argv[i], "--trace-out")) {
+			if (!(trace_out = opt_str(argc, argv, &i)))
+				return 1;
 		} else if (!strcmp(argv[i], "--no-stop")) {
 			stop = 0;
 		} else if (!strcmp(argv[i], "--")) {
@@ -138,16 +162,31 @@ static int cmd_capture(int argc, char **argv)
 		return bad_arg("capture", "-o FILE is required");
 	if (!!pid == !!cmd_at || (cmd_at && cmd_at >= argc))
 		return bad_arg("capture", "give exactly one of --pid PID or -- COMMAND");
+	if (trace_out) {
+		series.trace = fopen(trace_out, "w");
+		if (!series.trace) {
+			fprintf(stderr, "lptsim: %s: cannot create\n", trace_out);
+			return 1;
+		}
+	}
 	if (pid)
-		rc = lptsim_capture_pid(&snap, (pid_t)pid, stop, NULL, &err);
+		rc = lptsim_capture_pid(&snap, (pid_t)pid, stop, trace_out ? &series : NULL, &err);
 	else
-		rc = lptsim_capture_cmd(&snap, &argv[cmd_at], after, &err);
-	if (rc)
+		rc = lptsim_capture_cmd(&snap, &argv[cmd_at], after, trace_out ? &series : NULL, &err);
+	if (trace_out && fclose(series.trace) && !rc)
+		rc = lptsim_fail(&err, "%s: write failed", trace_out);
+	if (rc) {
+		if (trace_out)
+			remove(trace_out);
 		return die(&err);
+	}
 	rc = lptsim_snap_write(&snap, out, &err);
 	if (!rc)
 		fprintf(stderr, "lptsim: captured %zu mappings in %zu VMAs (%s) into %s\n",
 			snap.nmaps, snap.nvmas, snap.source, out);
+	if (!rc && trace_out)
+		fprintf(stderr, "lptsim: %llu scans, %llu events into %s\n",
+			(unsigned long long)series.scans, (unsigned long long)series.events, trace_out);
 	lptsim_snap_free(&snap);
 	return rc ? die(&err) : 0;
 }
@@ -235,6 +274,7 @@ static int cmd_run(int argc, char **argv)
 	enum lptsim_format fmt = LPTSIM_FMT_TABLE;
 	const char *trace_path = NULL, *json_out = NULL;
 	const char **paths = calloc((size_t)argc, sizeof(*paths));
+	const char **traces = calloc((size_t)argc, sizeof(*traces));
 	struct lptsim_result *rows;
 	struct lptsim_trace trace;
 	struct lptsim_err err;
@@ -243,8 +283,11 @@ static int cmd_run(int argc, char **argv)
 	unsigned pair[2];
 	int rc = 1;
 
-	if (!paths)
+	if (!paths || !traces) {
+		free(paths);
+		free(traces);
 		return 2;
+	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -313,6 +356,9 @@ static int cmd_run(int argc, char **argv)
 			bad_arg(a, "unknown run option");
 			goto out;
 		} else {
+			/* A --trace belongs to the snapshot named right after it. */
+			traces[npaths] = trace_path;
+			trace_path = NULL;
 			paths[npaths++] = a;
 		}
 	}
@@ -320,30 +366,38 @@ static int cmd_run(int argc, char **argv)
 		bad_arg("run", "no snapshot files given");
 		goto out;
 	}
-	if (trace_path && npaths != 1) {
-		bad_arg("--trace", "a trace applies to exactly one snapshot");
-		goto out;
-	}
-	if (trace_path && lptsim_trace_read(&trace, trace_path, &err)) {
-		die(&err);
+	if (trace_path) {
+		bad_arg("--trace", "must be followed by the snapshot it applies to");
 		goto out;
 	}
 	if (!lptsim_lpt_available() && !opts.quiet)
 		fprintf(stderr, "lptsim: warning: built without lib/lpt; learned page table columns are n/a\n");
 	rows = calloc(npaths * 2, sizeof(*rows));
 	if (!rows)
-		goto out_trace;
+		goto out;
 	for (size_t p = 0; p < npaths; p++) {
 		struct lptsim_snapshot snap;
 		char name[128];
 		int n;
 
+		/* Read (and so validate) a trace before its snapshot's work starts. */
+		if (traces[p] && lptsim_trace_read(&trace, traces[p], &err)) {
+			die(&err);
+			goto out_rows;
+		}
 		if (lptsim_snap_read(&snap, paths[p], &err)) {
+			if (traces[p])
+				lptsim_trace_free(&trace);
 			die(&err);
 			goto out_rows;
 		}
 		snapshot_name(name, sizeof(name), paths[p]);
-		n = lptsim_simulate(name, &snap, trace_path ? &trace : NULL, &opts, &rows[nrows], &err);
+		/* Rows from a replayed trace are marked: they are not the snapshot alone. */
+		if (traces[p])
+			snprintf(name + strlen(name), sizeof(name) - strlen(name), "+trace");
+		n = lptsim_simulate(name, &snap, traces[p] ? &trace : NULL, &opts, &rows[nrows], &err);
+		if (traces[p])
+			lptsim_trace_free(&trace);
 		lptsim_snap_free(&snap);
 		if (n < 0) {
 			die(&err);
@@ -380,11 +434,9 @@ static int cmd_run(int argc, char **argv)
 	}
 out_rows:
 	free(rows);
-out_trace:
-	if (trace_path)
-		lptsim_trace_free(&trace);
 out:
 	free(paths);
+	free(traces);
 	return rc;
 }
 

@@ -238,7 +238,7 @@ static void out_printf(struct outbuf *ob, const char *fmt, ...)
 }
 
 /* Names are written to end of line; keep control characters out of them. */
-static void sanitize_line(char *dst, size_t cap, const char *src)
+void lptsim_sanitize_line(char *dst, size_t cap, const char *src)
 {
 	size_t i;
 
@@ -269,13 +269,13 @@ int lptsim_snap_write(const struct lptsim_snapshot *snap, const char *path,
 		i = j;
 	}
 	out_printf(&ob, "%s %d\n", SNAP_MAGIC, SNAP_VERSION);
-	sanitize_line(text, sizeof(text), snap->source ? snap->source : "unknown");
+	lptsim_sanitize_line(text, sizeof(text), snap->source ? snap->source : "unknown");
 	out_printf(&ob, "source %s\n", text);
 	out_printf(&ob, "vmas %zu\n", snap->nvmas);
 	for (size_t i = 0; i < snap->nvmas; i++) {
 		const struct lptsim_vma *vma = &snap->vmas[i];
 
-		sanitize_line(text, sizeof(text), vma->name);
+		lptsim_sanitize_line(text, sizeof(text), vma->name);
 		out_printf(&ob, "v %llx %llx %s%s%s\n", (unsigned long long)vma->start,
 			   (unsigned long long)vma->end, vma->perms, *text ? " " : "", text);
 	}

@@ -39,8 +39,8 @@ static int parse_event(struct lptsim_event *ev, char *line, const char *path,
 			goto bad;
 		snprintf(ev->perms, sizeof(ev->perms), "%s", f[3]);
 		ev->name = lptsim_xstrdup(n == 5 ? f[4] : "");
-	} else if (n == 3 && !strcmp(f[0], "munmap")) {
-		ev->kind = TRACE_MUNMAP;
+	} else if (n == 3 && (!strcmp(f[0], "munmap") || !strcmp(f[0], "zap"))) {
+		ev->kind = f[0][0] == 'm' ? TRACE_MUNMAP : TRACE_ZAP;
 		if (lptsim_parse_u64(f[1], 16, &ev->start) || lptsim_parse_u64(f[2], 16, &ev->end))
 			goto bad;
 	} else if (n >= 3 && n <= 4 && !strcmp(f[0], "fault")) {
@@ -56,7 +56,7 @@ static int parse_event(struct lptsim_event *ev, char *line, const char *path,
 					   path, lineno, lptsim_psize_name(ev->psize));
 		return 0;
 	} else {
-		return lptsim_fail(err, "%s:%lu: unknown or malformed event (expected mmap, munmap, fault or end)",
+		return lptsim_fail(err, "%s:%lu: unknown or malformed event (expected mmap, munmap, zap, fault or end)",
 				   path, lineno);
 	}
 	if (ev->start >= ev->end || (ev->start | ev->end) & 0xfff ||
@@ -220,12 +220,15 @@ static int do_mmap(struct replay *r, const struct lptsim_event *ev, const char *
 	return 0;
 }
 
-/* Remove [start, end): trim or split VMAs, drop mappings that touch the range. */
+/*
+ * Remove [start, end): drop mappings that touch the range and, for munmap
+ * (not zap), trim or split the VMAs.
+ */
 static void do_munmap(struct replay *r, const struct lptsim_event *ev,
 		      struct lptsim_replay_stats *stats)
 {
 	struct lptsim_snapshot *snap = r->snap;
-	size_t out = 0, nvmas = snap->nvmas;
+	size_t out = 0, nvmas = ev->kind == TRACE_ZAP ? 0 : snap->nvmas;
 
 	for (size_t i = 0; i < snap->nmaps; i++) {
 		const struct lptsim_map *m = &snap->maps[i];
@@ -337,8 +340,12 @@ int lptsim_trace_replay(struct lptsim_snapshot *snap, const struct lptsim_trace 
 			stats->mmaps++;
 			break;
 		case TRACE_MUNMAP:
+		case TRACE_ZAP:
 			do_munmap(&r, ev, stats);
-			stats->munmaps++;
+			if (ev->kind == TRACE_ZAP)
+				stats->zaps++;
+			else
+				stats->munmaps++;
 			break;
 		case TRACE_FAULT:
 			rc = do_fault(&r, ev, trace->path, stats, err);
@@ -349,4 +356,94 @@ int lptsim_trace_replay(struct lptsim_snapshot *snap, const struct lptsim_trace 
 	if (!rc)
 		rc = lptsim_snap_finish(snap, trace->path, err);
 	return rc;
+}
+
+/* ---- diffing two captures into events ---- */
+
+/* Is byte address range [start, end) entirely covered by snap's VMAs? */
+static int covered(const struct lptsim_snapshot *snap, uint64_t start, uint64_t end)
+{
+	return vma_covering(snap, start, end) != NULL;
+}
+
+/*
+ * Emit "kind" for the parts of each VMA of from that no VMA of other
+ * covers.  Both lists are sorted and disjoint, so one forward cursor works.
+ */
+static uint64_t emit_uncovered(FILE *out, const struct lptsim_snapshot *from,
+			       const struct lptsim_snapshot *other, int is_mmap)
+{
+	uint64_t events = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < from->nvmas; i++) {
+		const struct lptsim_vma *v = &from->vmas[i];
+		uint64_t cur = v->start;
+
+		while (o < other->nvmas && other->vmas[o].end <= cur)
+			o++;
+		for (size_t k = o; cur < v->end; k++) {
+			uint64_t gap_end = k < other->nvmas && other->vmas[k].start < v->end ?
+					   other->vmas[k].start : v->end;
+
+			if (gap_end > cur) {
+				if (is_mmap)
+					fprintf(out, "mmap %llx %llx %s%s%s\n", (unsigned long long)cur,
+						(unsigned long long)gap_end, v->perms,
+						*v->name ? " " : "", v->name);
+				else
+					fprintf(out, "munmap %llx %llx\n", (unsigned long long)cur,
+						(unsigned long long)gap_end);
+				events++;
+			}
+			if (k >= other->nvmas || other->vmas[k].start >= v->end)
+				break;
+			cur = other->vmas[k].end;
+		}
+	}
+	return events;
+}
+
+static int same_map(const struct lptsim_map *a, const struct lptsim_map *b)
+{
+	return a->vpn == b->vpn && a->pfn == b->pfn && a->psize == b->psize;
+}
+
+uint64_t lptsim_trace_diff(FILE *out, const struct lptsim_snapshot *old,
+			   const struct lptsim_snapshot *new_snap)
+{
+	uint64_t events = 0;
+	size_t i = 0, j = 0;
+
+	/* Ranges gone first: that also drops their pages, so no zap is needed. */
+	events += emit_uncovered(out, old, new_snap, 0);
+	events += emit_uncovered(out, new_snap, old, 1);
+	/* Pages that vanished or changed, where the VMA survived. */
+	for (i = 0, j = 0; i < old->nmaps; i++) {
+		const struct lptsim_map *m = &old->maps[i];
+		uint64_t end = m->vpn + lptsim_psize_pages(m->psize);
+
+		while (j < new_snap->nmaps && new_snap->maps[j].vpn < m->vpn)
+			j++;
+		if (j < new_snap->nmaps && same_map(m, &new_snap->maps[j]))
+			continue;
+		if (!covered(new_snap, m->vpn << 12, end << 12))
+			continue;
+		fprintf(out, "zap %llx %llx\n", (unsigned long long)(m->vpn << 12),
+			(unsigned long long)(end << 12));
+		events++;
+	}
+	/* Pages that appeared or changed. */
+	for (i = 0, j = 0; j < new_snap->nmaps; j++) {
+		const struct lptsim_map *m = &new_snap->maps[j];
+
+		while (i < old->nmaps && old->maps[i].vpn < m->vpn)
+			i++;
+		if (i < old->nmaps && same_map(m, &old->maps[i]))
+			continue;
+		fprintf(out, "fault %llx %s %llx\n", (unsigned long long)m->vpn,
+			lptsim_psize_name(m->psize), (unsigned long long)m->pfn);
+		events++;
+	}
+	return events;
 }
