@@ -12,21 +12,33 @@ set -u
 LPTSIM=$1
 WORK=$2
 JSON=$3
-AFTER=${LPTSIM_BENCH_AFTER:-2}
+AFTER=${LPTSIM_BENCH_AFTER:-0.5}
+EVERY=${LPTSIM_BENCH_EVERY:-0.25}
+GROW=${LPTSIM_BENCH_GROW:-2.5}
 mkdir -p "$WORK"
-rm -f "$WORK"/*.snap
+rm -f "$WORK"/*.snap "$WORK"/*.trace
+real_runs=""
 start=$(date +%s)
 skipped=""
 
+# capture NAME CMD...: the first scan after $AFTER s is NAME-start.snap, rescans
+# every $EVERY s for $GROW s become NAME.trace, and NAME.snap is the final
+# address space (start + trace).  Rows: NAME (index built in bulk on the
+# final space) and NAME-start+trace (built on the start, then every change
+# inserted/removed incrementally): same final space, two histories.
 capture() {
 	name=$1
 	shift
-	if "$LPTSIM" capture -o "$WORK/$name.snap" --after "$AFTER" -- "$@" 2>"$WORK/$name.log"; then
-		echo "lptsim-bench: captured $name: $(tail -n 1 "$WORK/$name.log" | sed 's/^lptsim: //')" >&2
+	if "$LPTSIM" capture -o "$WORK/$name-start.snap" --after "$AFTER" \
+		--trace-out "$WORK/$name.trace" --every "$EVERY" --for "$GROW" -- "$@" \
+		2>"$WORK/$name.log" &&
+	   "$LPTSIM" replay "$WORK/$name-start.snap" "$WORK/$name.trace" -o "$WORK/$name.snap" \
+		2>>"$WORK/$name.log"; then
+		echo "lptsim-bench: $name: $(grep -c '^fault' "$WORK/$name.trace") faults, $(grep -c '^munmap\|^zap' "$WORK/$name.trace") unmaps in $GROW s; $("$LPTSIM" show "$WORK/$name.snap" | grep mappings)" >&2
+		real_runs="$real_runs $WORK/$name.snap --trace $WORK/$name.trace $WORK/$name-start.snap"
 	else
 		echo "lptsim-bench: SKIPPED $name: $(tail -n 1 "$WORK/$name.log")" >&2
 		skipped="$skipped $name"
-		rm -f "$WORK/$name.snap"
 	fi
 }
 
@@ -48,7 +60,7 @@ PY
 fi
 
 # 2. perl: a large hash of strings.
-have perl && capture perl perl -e 'my %h; $h{$_} = "x" x ($_ % 50) for 1..600000; sleep 600'
+have perl && capture perl perl -e 'my %h; $h{$_} = "x" x ($_ % 50) for 1..2000000; sleep 600'
 
 # 3. bash: a growing array; the idle loop keeps bash from exec()ing into sleep.
 have bash && capture bash bash -c 'a=(); for ((i = 0; i < 150000; i++)); do a+=("item-$i"); done; while :; do sleep 1; done'
@@ -84,9 +96,10 @@ fi
 "$LPTSIM" gen aslr-libs --seed 4 --pages 50000 -o "$WORK/gen-aslr-libs.snap" &&
 "$LPTSIM" gen random --seed 5 --pages 50000 -o "$WORK/gen-random.snap" || exit 1
 
-real=$(ls "$WORK"/*.snap | grep -v '/gen-' | wc -l)
-echo "lptsim-bench: $real real-program snapshots${skipped:+ (skipped:$skipped)}" >&2
-"$LPTSIM" run --json-out "$JSON" $(ls "$WORK"/*.snap | grep -v '/gen-') $(ls "$WORK"/gen-*.snap)
+real=$(echo "$real_runs" | grep -o -- '--trace' | wc -l)
+echo "lptsim-bench: $real real-program captures${skipped:+ (skipped:$skipped)}" >&2
+# shellcheck disable=SC2086
+"$LPTSIM" run --json-out "$JSON" $real_runs $(ls "$WORK"/gen-*.snap)
 rc=$?
 echo "lptsim-bench: JSON in $JSON; $(($(date +%s) - start)) s in all" >&2
 if [ "$real" -lt 5 ]; then

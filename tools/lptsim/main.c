@@ -1,7 +1,8 @@
 /*
  * main.c - the lptsim command line: "capture" (live process -> snapshot
- * file), "gen" (synthetic snapshot), "show" (summarise a snapshot), and
- * "run" (the side-by-side simulation).  Option parsing is strict because a
+ * file, optionally a growth trace), "gen" (synthetic snapshot), "show"
+ * (summarise a snapshot), "replay" (snapshot + trace -> snapshot), and "run"
+ * (the side-by-side simulation).  Option parsing is strict because a
  * mistyped number must not silently become a default: every value is range
  * checked and every failure prints one "lptsim: ..." line and exits 1.
  */
@@ -22,6 +23,7 @@ static void usage(FILE *out)
 		"     first capture, TRACE the changes seen by rescans (default every 0.25 s for 2 s)\n"
 		"  lptsim gen dense-heap|sparse-mmap|aslr-libs|random --seed N --pages N [--thp PCT] -o FILE\n"
 		"  lptsim show SNAPSHOT\n"
+		"  lptsim replay SNAPSHOT TRACE -o FILE   (write the address space after the trace)\n"
 		"  lptsim run [options] SNAPSHOT...\n"
 		"run options:\n"
 		"  --json | --csv          output format (default: aligned table)\n"
@@ -224,6 +226,38 @@ static int cmd_gen(int argc, char **argv)
 	if (lptsim_generate(&snap, kind, seed, pages, (unsigned)thp, &err))
 		return die(&err);
 	rc = lptsim_snap_write(&snap, out, &err);
+	lptsim_snap_free(&snap);
+	return rc ? die(&err) : 0;
+}
+
+/* Apply a trace to a snapshot and write the result: the final address space. */
+static int cmd_replay(int argc, char **argv)
+{
+	struct lptsim_snapshot snap;
+	struct lptsim_trace trace;
+	struct lptsim_replay_stats st;
+	struct lptsim_err err;
+	int rc;
+
+	if (argc != 6 || strcmp(argv[4], "-o"))
+		return bad_arg("replay", "expected SNAPSHOT TRACE -o FILE");
+	if (lptsim_trace_read(&trace, argv[3], &err))
+		return die(&err);
+	if (lptsim_snap_read(&snap, argv[2], &err)) {
+		lptsim_trace_free(&trace);
+		return die(&err);
+	}
+	rc = lptsim_trace_replay(&snap, &trace, NULL, NULL, &st, &err);
+	if (!rc) {
+		char source[256];
+
+		snprintf(source, sizeof(source), "%s + %llu trace events", snap.source,
+			 (unsigned long long)trace.nevents);
+		free(snap.source);
+		snap.source = lptsim_xstrdup(source);
+		rc = lptsim_snap_write(&snap, argv[5], &err);
+	}
+	lptsim_trace_free(&trace);
 	lptsim_snap_free(&snap);
 	return rc ? die(&err) : 0;
 }
@@ -452,6 +486,8 @@ int main(int argc, char **argv)
 		return cmd_gen(argc, argv);
 	if (!strcmp(argv[1], "show"))
 		return cmd_show(argc, argv);
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc, argv);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc, argv);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

@@ -4,7 +4,8 @@
  * gives every thread its own arena, i.e. several separate heaps in mmap
  * space, plus per-thread stacks with guard pages), and one extra region is
  * madvise(MADV_HUGEPAGE)d so that with THP in "madvise" mode the captured
- * address space also holds real 2 MiB pages.  It then sleeps until killed.
+ * address space also holds real 2 MiB pages.  Growth is paced over a couple
+ * of seconds so lptsim's growth traces see it; then it sleeps until killed.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -40,6 +41,8 @@ static void *churn(void *arg)
 		if (!n)
 			break;
 		memset(n, 0x5a, size);
+		/* Pace growth over ~2 s so a capture series sees it happen. */
+		usleep(200);
 		n->next = head;
 		n->size = size;
 		head = n;
