@@ -121,17 +121,6 @@ static uint64_t kpageflags(const struct capture *c, uint64_t pfn)
 	return flags;
 }
 
-static unsigned base_flags(const char *perms)
-{
-	unsigned flags = LPTSIM_F_USER | LPTSIM_F_ACCESSED;
-
-	if (perms[1] == 'w')
-		flags |= LPTSIM_F_WRITE;
-	if (perms[2] != 'x')
-		flags |= LPTSIM_F_NX;
-	return flags;
-}
-
 /*
  * Dirty is approximated: the frame's PG_dirty, or an anonymous non-zero-page
  * frame (it exists only because it was written), or soft-dirty on a
@@ -140,7 +129,7 @@ static unsigned base_flags(const char *perms)
 static unsigned page_flags(const struct capture *c, const char *perms, uint64_t pm,
 			   uint64_t kpf)
 {
-	unsigned flags = base_flags(perms);
+	unsigned flags = lptsim_perms_flags(perms);
 
 	if (c->kpageflags_fd >= 0) {
 		if ((kpf & (1ull << KPF_DIRTY)) ||

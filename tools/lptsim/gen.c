@@ -53,21 +53,10 @@ static uint64_t gen_huge_frame(struct gen *g, unsigned psize)
 	return GEN_PHYS_LO + lptsim_rand_below(&g->rng, slots) * pages;
 }
 
-static unsigned perms_flags(const char *perms)
-{
-	unsigned flags = LPTSIM_F_USER | LPTSIM_F_ACCESSED;
-
-	if (perms[1] == 'w')
-		flags |= LPTSIM_F_WRITE;
-	if (perms[2] != 'x')
-		flags |= LPTSIM_F_NX;
-	return flags;
-}
-
 /* Map one 4K page; writable pages are dirty most of the time. */
 static void gen_page(struct gen *g, uint64_t vpn, const char *perms)
 {
-	unsigned flags = perms_flags(perms);
+	unsigned flags = lptsim_perms_flags(perms);
 
 	if ((flags & LPTSIM_F_WRITE) && lptsim_rand_below(&g->rng, 10) < 7)
 		flags |= LPTSIM_F_DIRTY;
@@ -93,7 +82,7 @@ static void gen_populate(struct gen *g, uint64_t vpn, uint64_t pages,
 	while (vpn < end && !gen_full(g)) {
 		if (anon && g->thp_percent && !(vpn & 511) && vpn + 512 <= end &&
 		    lptsim_rand_below(&g->rng, 100) < g->thp_percent) {
-			unsigned flags = perms_flags(perms) | LPTSIM_F_DIRTY;
+			unsigned flags = lptsim_perms_flags(perms) | LPTSIM_F_DIRTY;
 
 			lptsim_snap_add_map(g->snap, vpn, gen_huge_frame(g, LPTSIM_PS_2M),
 					    LPTSIM_PS_2M, flags);

@@ -96,6 +96,7 @@ int lptsim_split(char *line, char **field, int max);
 void lptsim_sanitize_line(char *dst, size_t cap, const char *src);
 const char *lptsim_psize_name(unsigned psize);
 int lptsim_psize_parse(const char *text, unsigned *psize);
+unsigned lptsim_perms_flags(const char *perms);
 void lptsim_flags_format(unsigned flags, char out[6]);
 int lptsim_flags_parse(const char *text, unsigned *flags);
 

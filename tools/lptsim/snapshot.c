@@ -184,6 +184,18 @@ int lptsim_psize_parse(const char *text, unsigned *psize)
 	return -1;
 }
 
+/* Base flags of a present user page in a VMA with these "rwxp" permissions. */
+unsigned lptsim_perms_flags(const char *perms)
+{
+	unsigned flags = LPTSIM_F_USER | LPTSIM_F_ACCESSED;
+
+	if (perms[1] == 'w')
+		flags |= LPTSIM_F_WRITE;
+	if (perms[2] != 'x')
+		flags |= LPTSIM_F_NX;
+	return flags;
+}
+
 /* Flags as five positional letters: w u n(X) a d, '-' when clear. */
 static const char flag_letters[] = "wunad";
 

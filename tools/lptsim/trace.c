@@ -15,6 +15,8 @@
 #include "lru.h"
 
 #define TRACE_MAGIC "lptsim-trace"
+/* psize of a mapping removed by a zap but not yet compacted away. */
+#define REPLAY_TOMBSTONE 0xff
 #define TRACE_MAX_EVENTS (16u << 20)
 
 void lptsim_trace_free(struct lptsim_trace *trace)
@@ -220,6 +222,58 @@ static int do_mmap(struct replay *r, const struct lptsim_event *ev, const char *
 	return 0;
 }
 
+/* Remove one mapping found through the index; compaction happens later. */
+static void unmap_slot(struct replay *r, uint64_t *index_slot,
+		       struct lptsim_replay_stats *stats)
+{
+	struct lptsim_map *m = &r->snap->maps[*index_slot - 1];
+
+	if (r->ops && r->ops->unmapped)
+		r->ops->unmapped(r->ctx, m);
+	stats->pages_unmapped++;
+	m->psize = REPLAY_TOMBSTONE;
+	*index_slot = 0;
+}
+
+/*
+ * A zap of a short range (the common case: one page from a capture diff)
+ * looks its pages up instead of scanning every mapping, which keeps replay
+ * of long traces linear.  Returns 0 if the range is too long for that.
+ */
+static int zap_by_index(struct replay *r, const struct lptsim_event *ev,
+			struct lptsim_replay_stats *stats)
+{
+	uint64_t first = ev->start >> 12, pages = (ev->end - ev->start) >> 12;
+	uint64_t *slot;
+
+	if (pages > 4096)
+		return 0;
+	/* Huge pages that start before the range but reach into it. */
+	for (unsigned s = LPTSIM_PS_2M; s < LPTSIM_PS_COUNT; s++) {
+		slot = lptsim_u64map_find(&r->index, first & ~(lptsim_psize_pages(s) - 1));
+		if (slot && *slot && r->snap->maps[*slot - 1].psize == s)
+			unmap_slot(r, slot, stats);
+	}
+	for (uint64_t i = 0; i < pages; i++) {
+		slot = lptsim_u64map_find(&r->index, first + i);
+		if (slot && *slot)
+			unmap_slot(r, slot, stats);
+	}
+	return 1;
+}
+
+/* Drop tombstones left by zap_by_index and re-index. */
+static void compact(struct replay *r)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < r->snap->nmaps; i++)
+		if (r->snap->maps[i].psize != REPLAY_TOMBSTONE)
+			r->snap->maps[out++] = r->snap->maps[i];
+	r->snap->nmaps = out;
+	index_rebuild(r);
+}
+
 /*
  * Remove [start, end): drop mappings that touch the range and, for munmap
  * (not zap), trim or split the VMAs.
@@ -232,8 +286,12 @@ static void do_munmap(struct replay *r, const struct lptsim_event *ev,
 
 	for (size_t i = 0; i < snap->nmaps; i++) {
 		const struct lptsim_map *m = &snap->maps[i];
-		uint64_t s = m->vpn << 12, e = (m->vpn + lptsim_psize_pages(m->psize)) << 12;
+		uint64_t s, e;
 
+		if (m->psize == REPLAY_TOMBSTONE)
+			continue;
+		s = m->vpn << 12;
+		e = (m->vpn + lptsim_psize_pages(m->psize)) << 12;
 		if (s < ev->end && ev->start < e) {
 			/* A huge page partly unmapped goes entirely: Linux would split it. */
 			if (r->ops && r->ops->unmapped)
@@ -285,7 +343,7 @@ static int do_fault(struct replay *r, const struct lptsim_event *ev, const char 
 	uint64_t pages = lptsim_psize_pages(ev->psize);
 	const struct lptsim_vma *vma = vma_covering(r->snap, ev->vpn << 12, (ev->vpn + pages) << 12);
 	struct lptsim_map map;
-	unsigned flags = LPTSIM_F_USER | LPTSIM_F_ACCESSED;
+	unsigned flags;
 
 	if (!vma)
 		return lptsim_fail(err, "%s:%lu: fault at vpn %llx (%s) is not inside one VMA",
@@ -295,10 +353,10 @@ static int do_fault(struct replay *r, const struct lptsim_event *ev, const char 
 		stats->spurious_faults++;
 		return 0;
 	}
-	if (vma->perms[1] == 'w')
-		flags |= LPTSIM_F_WRITE | LPTSIM_F_DIRTY;
-	if (vma->perms[2] != 'x')
-		flags |= LPTSIM_F_NX;
+	/* A faulted writable page is taken as written. */
+	flags = lptsim_perms_flags(vma->perms);
+	if (flags & LPTSIM_F_WRITE)
+		flags |= LPTSIM_F_DIRTY;
 	map.vpn = ev->vpn;
 	map.psize = (uint8_t)ev->psize;
 	map.flags = (uint8_t)flags;
@@ -339,19 +397,21 @@ int lptsim_trace_replay(struct lptsim_snapshot *snap, const struct lptsim_trace 
 			rc = do_mmap(&r, ev, trace->path, err);
 			stats->mmaps++;
 			break;
-		case TRACE_MUNMAP:
 		case TRACE_ZAP:
+			if (!zap_by_index(&r, ev, stats))
+				do_munmap(&r, ev, stats);
+			stats->zaps++;
+			break;
+		case TRACE_MUNMAP:
 			do_munmap(&r, ev, stats);
-			if (ev->kind == TRACE_ZAP)
-				stats->zaps++;
-			else
-				stats->munmaps++;
+			stats->munmaps++;
 			break;
 		case TRACE_FAULT:
 			rc = do_fault(&r, ev, trace->path, stats, err);
 			break;
 		}
 	}
+	compact(&r);
 	lptsim_u64map_free(&r.index);
 	if (!rc)
 		rc = lptsim_snap_finish(snap, trace->path, err);
