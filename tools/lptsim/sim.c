@@ -120,7 +120,7 @@ static void walk_lpt(struct lptsim_result *r, struct lptsim_lpt *lpt,
 		uint64_t vpn = m->vpn + offset[idx[i]], pfn;
 		unsigned psize, nrefs;
 
-		lptsim_progress_tick(prog, i, snap->nmaps);
+		lptsim_progress_tick(prog, i, 3 * snap->nmaps);
 		if (lptsim_lpt_walk(lpt, vpn << 12, &pfn, &psize, &nrefs)) {
 			r->lpt_faults++;
 			continue;
@@ -134,7 +134,7 @@ static void walk_lpt(struct lptsim_result *r, struct lptsim_lpt *lpt,
 
 static void walk_radix(struct lptsim_result *r, const struct lptsim_opts *opts,
 		       const struct lptsim_snapshot *snap, const size_t *idx,
-		       const uint64_t *offset)
+		       const uint64_t *offset, struct lptsim_progress *prog)
 {
 	struct lptsim_radix radix;
 
@@ -142,6 +142,7 @@ static void walk_radix(struct lptsim_result *r, const struct lptsim_opts *opts,
 	for (size_t i = 0; i < snap->nmaps; i++) {
 		const struct lptsim_map *m = &snap->maps[idx[i]];
 
+		lptsim_progress_tick(prog, snap->nmaps + i, 3 * snap->nmaps);
 		lptsim_radix_walk(&radix, (m->vpn + offset[idx[i]]) << 12, m);
 	}
 	r->rdx_refs_mean = lptsim_refstats_mean(&radix.refs);
@@ -157,7 +158,7 @@ static void walk_radix(struct lptsim_result *r, const struct lptsim_opts *opts,
 
 static void walk_ecpt(struct lptsim_result *r, struct lptsim_ecpt *ecpt,
 		      const struct lptsim_snapshot *snap, const size_t *idx,
-		      const uint64_t *offset)
+		      const uint64_t *offset, struct lptsim_progress *prog)
 {
 	uint64_t cwc_lookups, cwc_hits;
 
@@ -165,6 +166,7 @@ static void walk_ecpt(struct lptsim_result *r, struct lptsim_ecpt *ecpt,
 	for (size_t i = 0; i < snap->nmaps; i++) {
 		const struct lptsim_map *m = &snap->maps[idx[i]];
 
+		lptsim_progress_tick(prog, 2 * snap->nmaps + i, 3 * snap->nmaps);
 		if (!lptsim_ecpt_walk(ecpt, (m->vpn + offset[idx[i]]) << 12, m))
 			r->ecpt_faults++;
 	}
@@ -247,8 +249,8 @@ int lptsim_simulate(const char *name, struct lptsim_snapshot *snap,
 			walk_lpt(r, lpt, snap, idx, offset, &prog);
 		else
 			strcpy(r->lpt_misses, lpt_failed ? "build-failed" : "n/a");
-		walk_radix(r, opts, snap, idx, offset);
-		walk_ecpt(r, &ecpt, snap, idx, offset);
+		walk_radix(r, opts, snap, idx, offset, &prog);
+		walk_ecpt(r, &ecpt, snap, idx, offset, &prog);
 		lptsim_progress_done(&prog);
 		nrows++;
 	}
