@@ -296,6 +296,28 @@ static inline uint64_t lpt_tag_pack(uint64_t base_va, unsigned int size)
 	       LPT_TAG_V;
 }
 
+/*
+ * Does the tag word of a slot claim the page containing @va?  Misaligned
+ * or reserved-size tags never match; the caller checks reserved bits of a
+ * matching tag separately so that a corrupt slot faults instead of being
+ * skipped.
+ */
+static inline int lpt_tag_matches(uint64_t tag, uint64_t va)
+{
+	unsigned int size = (unsigned int)((tag >> LPT_TAG_SIZE_SHIFT) &
+					   LPT_TAG_SIZE_MASK);
+
+	if (!(tag & LPT_TAG_V) || size == LPT_SIZE_RSVD)
+		return 0;
+	return ((va & ~(lpt_size_bytes(size) - 1)) & LPT_TAG_VA_MASK) ==
+	       (tag & LPT_TAG_VA_MASK);
+}
+
+static inline unsigned int lpt_tag_size(uint64_t tag)
+{
+	return (unsigned int)((tag >> LPT_TAG_SIZE_SHIFT) & LPT_TAG_SIZE_MASK);
+}
+
 static inline uint64_t lpt_root_pack(uint64_t arena_pa, uint32_t pages,
 				     uint32_t asid)
 {

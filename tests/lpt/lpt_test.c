@@ -1,0 +1,818 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for the learned page table core, run under ASan and UBSan.
+ * Each test states its scenario in numbers and checks the library through
+ * the reference walker, the same path the emulated MMU takes: every mapped
+ * page must translate to its PTE, nothing unmapped may translate, and the
+ * structural targets (one reference per walk, small index, few collisions)
+ * must hold on address spaces shaped like real processes.  Output is TAP.
+ */
+#include "lpt_testlib.h"
+
+static int tap_n, tap_fail;
+static char tap_msg[512];
+
+#define FAIL(...) do { snprintf(tap_msg, sizeof(tap_msg), __VA_ARGS__); \
+		       return 0; } while (0)
+#define CHECK(c, ...) do { if (!(c)) FAIL(__VA_ARGS__); } while (0)
+/* For helpers that already wrote tap_msg. */
+#define CHECK_KEEP(c) do { if (!(c)) return 0; } while (0)
+
+static void tap(int ok, const char *name)
+{
+	tap_n++;
+	if (ok) {
+		printf("ok %d - %s\n", tap_n, name);
+	} else {
+		tap_fail++;
+		printf("not ok %d - %s\n#   %s\n", tap_n, name, tap_msg);
+	}
+	fflush(stdout);
+	tap_msg[0] = 0;
+}
+
+/* Cheap deterministic PRNG (xorshift64*). */
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dULL;
+}
+
+struct env {
+	struct tl_mem mem;
+	struct lpt_mem_ops ops;
+	struct lpt_params p;
+	struct lpt *t;
+	struct lpt_lwc lwc;
+	struct lpt_lwc_entry lwce[64];
+};
+
+static int env_init(struct env *e, uint64_t contig)
+{
+	tl_init(&e->mem, &e->ops);
+	e->mem.contig = contig;
+	lpt_params_default(&e->p);
+	lpt_lwc_init(&e->lwc, e->lwce, 64);
+	e->t = lpt_create(&e->p, &e->ops);
+	return e->t != NULL;
+}
+
+static int env_fini(struct env *e)
+{
+	int leak;
+
+	lpt_destroy(e->t);
+	leak = e->mem.live || e->mem.meta_live;
+	tl_fini(&e->mem);
+	return !leak;
+}
+
+/* Look up @va (cold: no LWC) and compare with the mapping @m. */
+static int expect_map(struct lpt *t, const struct lpt_map *m, uint64_t va)
+{
+	struct lpt_walk w;
+	uint64_t sz = lpt_size_bytes(m->size);
+	int f = lpt_lookup(t, va, NULL, &w);
+
+	if (f != LPT_OK) {
+		snprintf(tap_msg, sizeof(tap_msg),
+			 "va %#llx (page %#llx size %u): fault %s",
+			 (unsigned long long)va, (unsigned long long)m->va,
+			 m->size, lpt_fault_name(f));
+		return 0;
+	}
+	if (w.pte != m->pte || w.size != m->size ||
+	    w.pa != ((m->pte & LPT_PTE_PFN_MASK) | (va & (sz - 1)))) {
+		snprintf(tap_msg, sizeof(tap_msg),
+			 "va %#llx: pte %#llx size %u pa %#llx, want pte %#llx size %u",
+			 (unsigned long long)va, (unsigned long long)w.pte,
+			 w.size, (unsigned long long)w.pa,
+			 (unsigned long long)m->pte, m->size);
+		return 0;
+	}
+	return 1;
+}
+
+static int expect_all(struct lpt *t, const struct lpt_map *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t sz = lpt_size_bytes(m[i].size);
+
+		if (!expect_map(t, &m[i], m[i].va) ||
+		    !expect_map(t, &m[i], m[i].va + sz - 8) ||
+		    !expect_map(t, &m[i], m[i].va + ((rnd() % sz) & ~7ULL)))
+			return 0;
+	}
+	return 1;
+}
+
+static int expect_unmapped(struct lpt *t, uint64_t va)
+{
+	struct lpt_walk w;
+	int f = lpt_lookup(t, va, NULL, &w);
+
+	if (f == LPT_OK) {
+		snprintf(tap_msg, sizeof(tap_msg),
+			 "unmapped va %#llx translated to %#llx",
+			 (unsigned long long)va, (unsigned long long)w.pa);
+		return 0;
+	}
+	return 1;
+}
+
+/* Append @n pages of @size from @va. */
+static size_t add_run(struct lpt_map *m, size_t at, uint64_t va, size_t n,
+		      unsigned int size)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		m[at + i].va = va + i * lpt_size_bytes(size);
+		m[at + i].size = size;
+		m[at + i].pte = tl_pte(m[at + i].va, size);
+	}
+	return at + n;
+}
+
+/* Is @va inside one of the sorted maps? */
+static int in_maps(const struct lpt_map *m, size_t n, uint64_t va)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m[mid].va + lpt_size_bytes(m[mid].size) <= va)
+			lo = mid + 1;
+		else if (m[mid].va > va)
+			hi = mid;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- tests ---- */
+
+/* Hand-computed encodings and 44.20 evaluations. */
+static int t_golden(void)
+{
+	uint64_t w0, w1, tag;
+
+	/* LEAF, shift 0, slope 1.0, table at PA 0x12345000, 1 page. */
+	w0 = lpt_node_pack(LPT_NODE_LEAF, 0, 1 << 20, 0x12345);
+	CHECK(w0 == 0x2468b0000002ULL, "leaf w0 %#llx", (unsigned long long)w0);
+	CHECK(lpt_node_table_pa(w0) == 0x12345000ULL, "table pa");
+	/* intercept -5.0 -> y(10) = 5.0 */
+	w1 = lpt_node_pack_w1(-(5LL << 20), 0);
+	CHECK(w1 == 0xffffffffb0000000ULL, "w1 %#llx", (unsigned long long)w1);
+	CHECK(lpt_node_intercept(w1) == -(5LL << 20), "icpt decode");
+	CHECK(lpt_node_eval(w0, w1, 10) == 5LL << 20, "eval 10");
+	CHECK(lpt_node_table_slots(w1) == 256, "slots");
+	/* slope 0.5, intercept 0.25: y(7) = 3.75 -> slot 3 */
+	w0 = lpt_node_pack(LPT_NODE_LEAF, 0, 1 << 19, 0);
+	w1 = lpt_node_pack_w1(1 << 18, 0);
+	CHECK(lpt_node_eval(w0, w1, 7) == (3LL << 20) + (3 << 18), "0.5*7+0.25");
+	CHECK(lpt_fix_floor(lpt_node_eval(w0, w1, 7)) == 3, "floor 3.75");
+	/* shift 9: x = 0x12345 >> 9 = 0x91 */
+	w0 = lpt_node_pack(LPT_NODE_LEAF, 9, 1 << 20, 0);
+	CHECK(lpt_node_eval(w0, 0, 0x12345) == 0x91LL << 20, "shift 9");
+	/* Extremes of the 56-bit intercept survive a round trip. */
+	CHECK(lpt_node_intercept(lpt_node_pack_w1(LPT_ICPT_MIN, 0xff)) ==
+	      LPT_ICPT_MIN, "icpt min");
+	CHECK(lpt_node_intercept(lpt_node_pack_w1(LPT_ICPT_MAX, 0)) ==
+	      LPT_ICPT_MAX, "icpt max");
+	/* Max slope times max x plus min intercept: no overflow (UBSan). */
+	w0 = lpt_node_pack(LPT_NODE_LEAF, 0, LPT_SLOPE_MAX, 0);
+	w1 = lpt_node_pack_w1(LPT_ICPT_MIN, 0);
+	CHECK(lpt_node_eval(w0, w1, (1ULL << 35) - 1) ==
+	      LPT_SLOPE_MAX * ((1LL << 35) - 1) + LPT_ICPT_MIN, "extreme");
+	/* INNER: first child 7, fan-out 12. */
+	w0 = lpt_node_pack(LPT_NODE_INNER, 21, 3 << 18, lpt_inner_ptr(7, 12));
+	CHECK(lpt_node_child(w0) == 7 && lpt_node_fanout(w0) == 12, "inner ptr");
+	CHECK(lpt_node_shift(w0) == 21 && lpt_node_slope(w0) == 3 << 18, "inner");
+	CHECK(lpt_node_valid(w0, 0) && !lpt_node_valid(w0, 1), "inner aux rsvd");
+	CHECK(!lpt_node_valid(3, 0), "kind 3 invalid");
+	/* Root: arena 0x40000000, 2 pages, ASID 5. */
+	CHECK(lpt_root_pack(0x40000000ULL, 2, 5) == 0x001000004000000bULL,
+	      "root %#llx", (unsigned long long)lpt_root_pack(0x40000000ULL, 2, 5));
+	/* Tags: a 2M page matches inside only. */
+	tag = lpt_tag_pack(0x7f0000200000ULL, LPT_SIZE_2M);
+	CHECK(tag == 0x7f0000200003ULL, "tag %#llx", (unsigned long long)tag);
+	CHECK(lpt_tag_matches(tag, 0x7f00003fffffULL), "2M inside");
+	CHECK(!lpt_tag_matches(tag, 0x7f0000400000ULL), "2M after");
+	CHECK(!lpt_tag_matches(tag, 0x7f00001ff000ULL), "2M before");
+	CHECK(!lpt_tag_matches(tag & ~LPT_TAG_V, 0x7f0000200000ULL), "V clear");
+	return 1;
+}
+
+static int t_empty(void)
+{
+	struct env e;
+	struct lpt_walk w;
+
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_lookup(e.t, 0x400000, NULL, &w) == LPT_F_EMPTY, "empty fault");
+	CHECK(lpt_lookup(e.t, LPT_VA_LIMIT, NULL, &w) == LPT_F_NONCANON, "noncanon");
+	CHECK(lpt_walk(0, 0x1000, lpt_read8, e.t, NULL, &w) == LPT_F_DISABLED,
+	      "disabled");
+	CHECK(lpt_remove(e.t, 0x400000) == -ENOENT, "remove empty");
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* 10,000 contiguous 4K pages: one leaf, one reference per warm walk. */
+static int t_dense(void)
+{
+	static struct lpt_map m[10000];
+	struct env e;
+	struct lpt_stats s;
+	struct lpt_walk w;
+	size_t n = add_run(m, 0, 0x555555554000ULL, 10000, LPT_SIZE_4K), i;
+
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	CHECK_KEEP(expect_all(e.t, m, n));
+	lpt_get_stats(e.t, &s);
+	CHECK(s.pages == n && s.displaced == 0, "pages %llu displaced %llu",
+	      (unsigned long long)s.pages, (unsigned long long)s.displaced);
+	CHECK(s.leaves == 1 && s.depth == 1, "leaves %u depth %u", s.leaves, s.depth);
+	for (i = 0; i < n; i++) {
+		CHECK(lpt_lookup(e.t, m[i].va, &e.lwc, &w) == LPT_OK, "walk");
+		CHECK(i == 0 || w.nlines == 1, "refs %u", w.nlines);
+	}
+	CHECK_KEEP(expect_unmapped(e.t, m[0].va - 4096));
+	CHECK_KEEP(expect_unmapped(e.t, m[n - 1].va + 4096));
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* Random probes over the whole space and near mapped runs. */
+static int t_never_mapped(void)
+{
+	static struct lpt_map m[6000];
+	struct env e;
+	size_t n = 0, i;
+	uint64_t va;
+
+	n = add_run(m, n, 0x400000ULL, 500, LPT_SIZE_4K);
+	n = add_run(m, n, 0x600000ULL, 100, LPT_SIZE_4K);
+	for (i = 0; i < 3000; i++)	/* every other page: gaps */
+		n = add_run(m, n, 0x7f0000000000ULL + i * 8192, 1, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7ffffffde000ULL, 30, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	CHECK_KEEP(expect_all(e.t, m, n));
+	for (i = 0; i < 200000; i++) {
+		if (i & 1)
+			va = rnd() & (LPT_VA_LIMIT - 1);
+		else
+			va = m[rnd() % n].va + ((rnd() % 65536) - 32768) * 4096;
+		va &= ~0xfffULL;
+		if (va >= LPT_VA_LIMIT || in_maps(m, n, va))
+			continue;
+		CHECK_KEEP(expect_unmapped(e.t, va));
+	}
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* Remove every third page of 3 runs; the rest stays. */
+static int t_delete(void)
+{
+	static struct lpt_map m[9000], keep[9000];
+	struct env e;
+	size_t n = 0, k = 0, i;
+	struct lpt_stats s;
+
+	n = add_run(m, n, 0x10000000ULL, 3000, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7f1234560000ULL, 3000, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7ffd00000000ULL, 3000, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	for (i = 0; i < n; i++) {
+		if (i % 3 == 0)
+			CHECK(lpt_remove(e.t, m[i].va + 123) == 0, "remove %zu", i);
+		else
+			keep[k++] = m[i];
+	}
+	CHECK(lpt_remove(e.t, m[0].va) == -ENOENT, "double remove");
+	for (i = 0; i < n; i += 3)
+		CHECK_KEEP(expect_unmapped(e.t, m[i].va));
+	CHECK_KEEP(expect_all(e.t, keep, k));
+	lpt_get_stats(e.t, &s);
+	CHECK(s.pages == k && s.removes == n / 3, "pages %llu",
+	      (unsigned long long)s.pages);
+	/* Re-insert them: in-bounds inserts into the gaps they left. */
+	for (i = 0; i < n; i += 3)
+		CHECK(lpt_insert(e.t, m[i].va, m[i].pte, 0) == 0, "reinsert");
+	CHECK_KEEP(expect_all(e.t, m, n));
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* Sparse build, then fill the gaps in place. */
+static int t_gap_inserts(void)
+{
+	static struct lpt_map m[8000];
+	struct env e;
+	size_t n = 0, i;
+	struct lpt_stats s;
+
+	for (i = 0; i < 8000; i += 2)
+		n = add_run(m, n, 0x20000000ULL + i * 4096, 1, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	for (i = 1; i < 8000; i += 2) {
+		uint64_t va = 0x20000000ULL + i * 4096;
+
+		CHECK(lpt_insert(e.t, va, tl_pte(va, 0), 0) == 0, "insert %zu", i);
+	}
+	n = add_run(m, 0, 0x20000000ULL, 8000, LPT_SIZE_4K);
+	CHECK_KEEP(expect_all(e.t, m, n));
+	lpt_get_stats(e.t, &s);
+	CHECK(s.retrains == 0 && s.rescales == 0, "no retrain/rescale");
+	CHECK(lpt_insert(e.t, m[5].va, m[5].pte, 0) == -EEXIST, "dup");
+	CHECK(lpt_insert(e.t, m[5].va + 1, m[5].pte, 0) == -EINVAL, "misaligned");
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* Heap growing up and stack growing down past their table edges. */
+static int t_rescale(void)
+{
+	static struct lpt_map m[40000];
+	struct env e;
+	struct lpt_stats s;
+	size_t n = 0, i, heap = 1000, stack = 1000;
+	uint64_t hb = 0x555555560000ULL, st = 0x7ffffff00000ULL, va;
+
+	n = add_run(m, n, hb, heap, LPT_SIZE_4K);
+	n = add_run(m, n, st - stack * 4096, stack, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	for (i = 0; i < 15000; i++) {	/* heap +60 MB, stack -60 MB */
+		va = hb + (heap + i) * 4096;
+		CHECK(lpt_insert(e.t, va, tl_pte(va, 0), 0) == 0, "heap %zu", i);
+		va = st - (stack + i + 1) * 4096;
+		CHECK(lpt_insert(e.t, va, tl_pte(va, 0), 0) == 0, "stack %zu", i);
+	}
+	n = add_run(m, 0, hb, heap + 15000, LPT_SIZE_4K);
+	n = add_run(m, n, st - (stack + 15000) * 4096, stack + 15000, LPT_SIZE_4K);
+	CHECK_KEEP(expect_all(e.t, m, n));
+	lpt_get_stats(e.t, &s);
+	CHECK(s.rescales >= 2 && s.retrains == 0, "rescales %llu retrains %llu",
+	      (unsigned long long)s.rescales, (unsigned long long)s.retrains);
+	CHECK(s.rescales < 20, "rescaled too often: %llu",
+	      (unsigned long long)s.rescales);
+	CHECK(s.displaced == 0, "displaced %llu", (unsigned long long)s.displaced);
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* 4K, 2M and 1G pages in one index, including 2M inside a 4K run. */
+static int t_mixed_sizes(void)
+{
+	static struct lpt_map m[6000];
+	struct env e;
+	struct lpt_stats s;
+	size_t n = 0;
+
+	n = add_run(m, n, 0x400000ULL, 300, LPT_SIZE_4K);
+	n = add_run(m, n, 0x400000ULL + 300 * 4096 + 0x100000, 1, LPT_SIZE_4K);
+	n = add_run(m, n, 0x800000ULL, 40, LPT_SIZE_2M);	/* THP heap */
+	n = add_run(m, n, 0x800000ULL + 40 * 0x200000, 200, LPT_SIZE_4K);
+	n = add_run(m, n, 0x800000ULL + 40 * 0x200000 + 0x200000, 3, LPT_SIZE_2M);
+	n = add_run(m, n, 0x40000000ULL * 4, 3, LPT_SIZE_1G);	/* hugetlb */
+	n = add_run(m, n, 0x7f0000000000ULL, 1000, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7f0000600000ULL, 5, LPT_SIZE_2M);
+	n = add_run(m, n, 0x7ffffff00000ULL, 50, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	CHECK_KEEP(expect_all(e.t, m, n));
+	lpt_get_stats(e.t, &s);
+	CHECK(s.pages_by_size[0] == 1551 && s.pages_by_size[1] == 48 &&
+	      s.pages_by_size[2] == 3, "by size %llu %llu %llu",
+	      (unsigned long long)s.pages_by_size[0],
+	      (unsigned long long)s.pages_by_size[1],
+	      (unsigned long long)s.pages_by_size[2]);
+	/* Incremental: a 2M page and a 1G page into fresh space. */
+	CHECK(lpt_map_page(e.t, 0x7e0000000000ULL, tl_pte(0x7e0000000000ULL, 1),
+			   LPT_SIZE_2M) == 0, "map 2M");
+	CHECK(lpt_map_page(e.t, 0x7d0000000000ULL, tl_pte(0x7d0000000000ULL, 2),
+			   LPT_SIZE_1G) == 0, "map 1G");
+	CHECK(lpt_insert(e.t, 0x7d0000001000ULL, tl_pte(0, 0), 0) == -EEXIST,
+	      "4K inside 1G");
+	CHECK(lpt_remove(e.t, 0x7d0000123000ULL) == 0, "remove 1G by inner va");
+	CHECK_KEEP(expect_unmapped(e.t, 0x7d0000000000ULL));
+	CHECK_KEEP(expect_all(e.t, m, n));
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/*
+ * 512 MB of dense 4K pages with the contiguity oracle capped at 256 KB:
+ * no table may exceed 256 KB and every page must still be found.
+ */
+static int t_contig_cap(void)
+{
+	size_t cnt = 131072, n;
+	struct lpt_map *m = calloc(cnt + 64, sizeof(*m));
+	struct env e;
+	struct lpt_stats s;
+	int ok = 0;
+
+	if (!m)
+		FAIL("oom");
+	n = add_run(m, 0, 0x7f0000000000ULL, cnt, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7ffffff00000ULL, 64, LPT_SIZE_4K);
+	if (!env_init(&e, 256 << 10))
+		goto out;
+	if (lpt_build(e.t, m, n)) {
+		snprintf(tap_msg, sizeof(tap_msg), "build failed");
+		goto fini;
+	}
+	lpt_get_stats(e.t, &s);
+	if (s.max_table_bytes > (256 << 10) || e.mem.biggest > (256 << 10)) {
+		snprintf(tap_msg, sizeof(tap_msg), "table %llu bytes",
+			 (unsigned long long)s.max_table_bytes);
+		goto fini;
+	}
+	if (!expect_all(e.t, m, n))
+		goto fini;
+	printf("# 256K cap: %u leaves, index %llu B, depth %u, tables %llu KiB\n",
+	       s.leaves, (unsigned long long)s.index_bytes, s.depth,
+	       (unsigned long long)(s.table_bytes >> 10));
+	ok = 1;
+fini:
+	if (!env_fini(&e))
+		ok = 0;
+out:
+	free(m);
+	return ok;
+}
+
+/*
+ * A process-like address space: binary+heap, libraries with small gaps,
+ * anonymous mmaps, thread stacks, the main stack.  Checks the design
+ * targets: index <= 1 KiB, >= 99% single-reference walks with a 64-entry
+ * LWC, mean <= 1.02 references, collision rate <= 1%.
+ */
+static int t_process_targets(void)
+{
+	static struct lpt_map m[200000];
+	struct env e;
+	struct lpt_stats s;
+	struct lpt_walk w;
+	uint64_t refs = 0, one = 0, walks = 0, va, lib;
+	size_t n = 0, i, j;
+
+	n = add_run(m, n, 0x55d1c2a00000ULL, 200, LPT_SIZE_4K);	/* binary */
+	n = add_run(m, n, 0x55d1c3f00000ULL, 30000, LPT_SIZE_4K);	/* heap */
+	lib = 0x7f3a10000000ULL;
+	for (i = 0; i < 40; i++) {	/* libraries: text touched sparsely */
+		for (j = 0; j < 400; j++)
+			if ((j * 7 + i) % 10 < 6)
+				n = add_run(m, n, lib + j * 4096, 1, LPT_SIZE_4K);
+		lib += 400 * 4096 + 0x10000;
+	}
+	n = add_run(m, n, 0x7f3a40000000ULL, 60000, LPT_SIZE_4K);	/* mmap */
+	for (i = 0; i < 8; i++)	/* thread stacks: top 16 pages of 8 MB */
+		n = add_run(m, n, 0x7f3a60000000ULL + i * 0x801000 + 0x7f0000,
+			    16, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7ffc1e000000ULL, 40, LPT_SIZE_4K);	/* stack */
+	n = add_run(m, n, 0x7ffc1e2f0000ULL, 2, LPT_SIZE_4K);		/* vdso */
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	CHECK_KEEP(expect_all(e.t, m, n));
+	lpt_get_stats(e.t, &s);
+	for (i = 0; i < 400000; i++) {
+		va = m[rnd() % n].va;
+		CHECK(lpt_lookup(e.t, va, &e.lwc, &w) == LPT_OK, "walk");
+		if (i < 1000)
+			continue;	/* warm-up */
+		walks++;
+		refs += w.nlines;
+		one += w.nlines == 1;
+	}
+	printf("# process: %llu pages, index %llu B (%u nodes, %u leaves, depth %u), "
+	       "tables %llu KiB, collisions %u ppm\n",
+	       (unsigned long long)s.pages, (unsigned long long)s.index_bytes,
+	       s.nodes, s.leaves, s.depth,
+	       (unsigned long long)(s.table_bytes >> 10), s.collision_ppm);
+	printf("# process: one-ref %.3f%%, refs/walk %.4f, LWC hit %.3f%%\n",
+	       100.0 * one / walks, (double)refs / walks,
+	       100.0 * e.lwc.hits / (e.lwc.hits + e.lwc.misses));
+	CHECK(s.index_bytes <= 1024, "index %llu B", (unsigned long long)s.index_bytes);
+	CHECK(one * 100 >= walks * 99, "one-ref %llu/%llu",
+	      (unsigned long long)one, (unsigned long long)walks);
+	CHECK(refs * 100 <= walks * 102, "refs %llu/%llu",
+	      (unsigned long long)refs, (unsigned long long)walks);
+	CHECK(s.collision_ppm <= 10000, "collisions %u ppm", s.collision_ppm);
+	CHECK(e.lwc.hits * 100 >= (e.lwc.hits + e.lwc.misses) * 99, "lwc");
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* Random sparse pages: compact leaves and collisions, still exact. */
+static int t_sparse_random(void)
+{
+	static struct lpt_map m[20000];
+	struct env e;
+	struct lpt_stats s;
+	size_t n = 0, i, k;
+
+	for (i = 0; i < 20000; i++) {
+		m[i].va = 0x7f0000000000ULL + (rnd() % (1ULL << 17)) * 4096;
+		m[i].size = 0;
+	}
+	lpt_sort_maps(m, 20000);
+	for (i = 0, k = 0; i < 20000; i++) {
+		if (k && m[k - 1].va == m[i].va)
+			continue;
+		m[k] = m[i];
+		m[k].pte = tl_pte(m[k].va, 0);
+		k++;
+	}
+	n = k;
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	CHECK_KEEP(expect_all(e.t, m, n));
+	for (i = 0; i < 20000; i++) {
+		uint64_t va = 0x7f0000000000ULL + (rnd() % (1ULL << 17)) * 4096;
+
+		if (!in_maps(m, n, va))
+			CHECK_KEEP(expect_unmapped(e.t, va));
+	}
+	lpt_get_stats(e.t, &s);
+	printf("# sparse: %zu pages, %u leaves, collisions %u ppm\n", n,
+	       s.leaves, s.collision_ppm);
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* Far-away inserts ask for a retrain; lpt_map_page does it. */
+static int t_retrain(void)
+{
+	static struct lpt_map m[3000];
+	struct env e;
+	struct lpt_stats s;
+	size_t n = 0, i;
+	uint64_t va;
+	int r;
+
+	n = add_run(m, n, 0x10000000ULL, 1000, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	va = 0x10000000ULL + (1ULL << 33);	/* 8 GB beyond: not near */
+	r = lpt_insert(e.t, va, tl_pte(va, 0), 0);
+	CHECK(r == LPT_NEED_RETRAIN, "insert far: %d", r);
+	CHECK(expect_unmapped(e.t, va), "unchanged");
+	for (i = 0; i < 1000; i++) {
+		va = 0x10000000ULL + (1ULL << 33) + i * 4096;
+		CHECK(lpt_map_page(e.t, va, tl_pte(va, 0), 0) == 0, "map %zu", i);
+	}
+	n = add_run(m, n, 0x10000000ULL + (1ULL << 33), 1000, LPT_SIZE_4K);
+	CHECK_KEEP(expect_all(e.t, m, n));
+	lpt_get_stats(e.t, &s);
+	CHECK(s.retrains >= 1 && s.retrains <= 3, "retrains %llu",
+	      (unsigned long long)s.retrains);
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* Allocation failures at every point of a build leave the old table. */
+static int t_alloc_failure(void)
+{
+	static struct lpt_map m[5000], m2[5000];
+	struct env e;
+	size_t n = 0, n2 = 0;
+	long k;
+	int r;
+
+	n = add_run(m, n, 0x10000000ULL, 2000, LPT_SIZE_4K);
+	n2 = add_run(m2, n2, 0x30000000ULL, 2000, LPT_SIZE_4K);
+	n2 = add_run(m2, n2, 0x7f0000000000ULL, 2000, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	for (k = 0; k < 40; k++) {
+		e.mem.fail_after = k;
+		r = lpt_build(e.t, m2, n2);
+		e.mem.fail_after = -1;
+		if (r == 0)
+			break;
+		CHECK(r == -ENOMEM, "r %d", r);
+		CHECK(expect_all(e.t, m, n), "old contents: %s", tap_msg);
+	}
+	CHECK_KEEP(k < 40 && expect_all(e.t, m2, n2));
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* lpt_update rewrites every copy; collect returns the set sorted. */
+static int t_update_collect(void)
+{
+	static struct lpt_map m[1000], out[1000];
+	struct env e;
+	size_t n = 0, i;
+	struct lpt_walk w;
+
+	n = add_run(m, n, 0x7f0000000000ULL, 500, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7f0000400000ULL, 4, LPT_SIZE_2M);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	m[501].pte |= LPT_PTE_NX;
+	CHECK(lpt_update(e.t, m[501].va + 0x1234, m[501].pte) == 0, "update");
+	for (i = 0; i < 512; i++)
+		CHECK(lpt_lookup(e.t, m[501].va + i * 4096, NULL, &w) == 0 &&
+		      w.pte == m[501].pte, "copy %zu", i);
+	CHECK(lpt_collect(e.t, out, 1000) == n, "count");
+	for (i = 0; i < n; i++)
+		CHECK(out[i].va == m[i].va && out[i].pte == m[i].pte &&
+		      out[i].size == m[i].size, "collect %zu", i);
+	CHECK(lpt_build(e.t, m, 0) == 0, "rebuild empty");
+	CHECK_KEEP(expect_unmapped(e.t, m[0].va));
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/* Invalid input to build is rejected and changes nothing. */
+static int t_bad_input(void)
+{
+	struct lpt_map m[2] = {
+		{ .va = 0x200000, .pte = tl_pte(0x200000, 1), .size = 1 },
+		{ .va = 0x201000, .pte = tl_pte(0x201000, 0), .size = 0 },
+	};
+	struct env e;
+
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, 2) == -EINVAL, "overlap");
+	m[1].va = 0x400000;
+	m[1].pte |= LPT_PTE_RSVD7;
+	CHECK(lpt_build(e.t, m, 2) == -EINVAL, "rsvd pte");
+	m[1].pte &= ~LPT_PTE_RSVD7;
+	m[0].pte |= 0x1000;	/* misaligned 2M PFN */
+	CHECK(lpt_build(e.t, m, 2) == -EINVAL, "2M pfn");
+	CHECK(lpt_insert(e.t, LPT_VA_LIMIT, 0, 0) == -EINVAL, "va limit");
+	CHECK(lpt_insert(e.t, 0, 0, 3) == -EINVAL, "size 3");
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+struct garbage {
+	unsigned char *mem;
+	size_t len;
+	uint64_t base;
+};
+
+static int g_read8(void *ctx, uint64_t pa, uint64_t *val)
+{
+	struct garbage *g = ctx;
+
+	if (pa < g->base || pa - g->base > g->len - 8)
+		return -1;
+	memcpy(val, g->mem + (pa - g->base), 8);
+	return 0;
+}
+
+/* Random bytes as memory and random roots: faults, never a crash. */
+static int t_garbage_walk(void)
+{
+	struct garbage g;
+	struct lpt_walk w;
+	struct lpt_lwc lwc;
+	struct lpt_lwc_entry le[16];
+	uint64_t root, tag, counts[LPT_F_NR] = { 0 };
+	size_t i, k;
+	int f;
+
+	g.len = 1 << 20;
+	g.base = 0x1000000;
+	g.mem = malloc(g.len);
+	if (!g.mem)
+		FAIL("oom");
+	lpt_lwc_init(&lwc, le, 16);
+	for (k = 0; k < 200; k++) {
+		for (i = 0; i < g.len; i += 16) {
+			uint64_t v0 = rnd(), v1 = rnd();
+
+			/*
+			 * Odd rounds: plausible nodes (small child indices,
+			 * tables inside the buffer, small intercepts) and
+			 * tags, so that walks get deep into leaves.
+			 */
+			if (k & 1) {
+				uint64_t ptr = (v0 >> 40) & 1 ?
+					lpt_inner_ptr(rnd() % 512, 1 + rnd() % 64) :
+					(g.base + rnd() % g.len) >> 12;
+
+				v0 = lpt_node_pack(1 + !((v0 >> 40) & 1),
+						   20 + rnd() % 16,
+						   rnd() & LPT_NODE_SLOPE_MASK, ptr);
+				v1 = lpt_node_pack_w1((int64_t)(rnd() % (1ULL << 31)) -
+						      (1LL << 30),
+						      (v0 & 3) == 2 ? rnd() : 0);
+				if (rnd() % 3 == 0) {
+					v0 = rnd();
+					v1 = lpt_tag_pack(rnd(), rnd() % 4);
+				}
+			}
+			memcpy(g.mem + i, &v0, 8);
+			memcpy(g.mem + i + 8, &v1, 8);
+		}
+		root = (rnd() & ~LPT_ROOT_RSVD_MASK) | LPT_ROOT_E;
+		if (k % 4)
+			root = (root & ~LPT_ROOT_PA_MASK) |
+			       ((g.base + (rnd() % g.len)) & LPT_ROOT_PA_MASK);
+		for (i = 0; i < 2000; i++) {
+			uint64_t va = rnd() & (LPT_VA_LIMIT - 1);
+
+			f = lpt_walk(root, va, g_read8, &g, (i & 1) ? &lwc : NULL, &w);
+			CHECK(f >= 0 && f < LPT_F_NR, "fault %d", f);
+			counts[f]++;
+			CHECK(w.depth <= LPT_MAX_DEPTH && w.nlines <= 5 &&
+			      w.probes <= LPT_CERR + 1, "bounds");
+			if (f == LPT_OK) {
+				CHECK(g_read8(&g, w.entry_pa + 8, &tag) == 0 &&
+				      lpt_tag_matches(tag, va), "tag");
+			}
+		}
+	}
+	printf("# garbage walks: ok %llu bus %llu badnode %llu range %llu noentry %llu "
+	       "empty %llu depth %llu\n",
+	       (unsigned long long)counts[LPT_OK],
+	       (unsigned long long)counts[LPT_F_BUS],
+	       (unsigned long long)counts[LPT_F_BADNODE],
+	       (unsigned long long)counts[LPT_F_RANGE],
+	       (unsigned long long)counts[LPT_F_NOENTRY],
+	       (unsigned long long)counts[LPT_F_EMPTY],
+	       (unsigned long long)counts[LPT_F_DEPTH]);
+	free(g.mem);
+	return 1;
+}
+
+/* LWC: LRU order, ASID flush, statistics. */
+static int t_lwc(void)
+{
+	static struct lpt_map m[4];
+	struct lpt_lwc_entry le[2];
+	struct lpt_lwc c;
+	struct env e;
+	struct lpt_walk w;
+	size_t n;
+
+	n = add_run(m, 0, 0x400000, 4, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	lpt_lwc_init(&c, le, 2);
+	CHECK(lpt_lookup(e.t, 0x400000, &c, &w) == 0 && w.lwc_misses == 1 &&
+	      w.nlines == 2, "cold: node + table");
+	CHECK(lpt_lookup(e.t, 0x401000, &c, &w) == 0 && w.lwc_hits == 1 &&
+	      w.nlines == 1 && w.line_kind[0] == LPT_LINE_TABLE, "warm");
+	CHECK(c.hits == 1 && c.misses == 1, "counts");
+	lpt_lwc_flush_asid(&c, 1);
+	CHECK(lpt_lookup(e.t, 0x401000, &c, &w) == 0 && w.lwc_hits == 1,
+	      "other asid kept");
+	lpt_lwc_flush_asid(&c, 0);
+	CHECK(lpt_lookup(e.t, 0x401000, &c, &w) == 0 && w.lwc_misses == 1,
+	      "flushed");
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(void);
+	} tests[] = {
+		{ "golden fixed-point and encoding vectors", t_golden },
+		{ "empty table faults", t_empty },
+		{ "dense 4K run: found, one reference", t_dense },
+		{ "pages never inserted never translate", t_never_mapped },
+		{ "deletes and re-inserts", t_delete },
+		{ "in-bounds inserts fill gaps", t_gap_inserts },
+		{ "rescaling at both edges", t_rescale },
+		{ "mixed 4K/2M/1G pages", t_mixed_sizes },
+		{ "contiguity oracle capped at 256 KB", t_contig_cap },
+		{ "process-like layout meets targets", t_process_targets },
+		{ "sparse random pages", t_sparse_random },
+		{ "retrain on far inserts", t_retrain },
+		{ "allocation failure keeps old table", t_alloc_failure },
+		{ "update all copies, collect sorted", t_update_collect },
+		{ "invalid input rejected", t_bad_input },
+		{ "walker on garbage memory", t_garbage_walk },
+		{ "walk cache LRU and ASID flush", t_lwc },
+	};
+	size_t i, nt = sizeof(tests) / sizeof(tests[0]);
+
+	printf("1..%zu\n", nt);
+	for (i = 0; i < nt; i++)
+		tap(tests[i].fn(), tests[i].name);
+	return tap_fail ? 1 : 0;
+}
