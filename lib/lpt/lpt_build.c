@@ -324,8 +324,8 @@ static uint32_t child_of(const struct bctx *b, const uint64_t *node, size_t i)
  * Model mapping [z_lo, z_hi] (VPNs) onto m equal-width buckets starting
  * at child lo_out; keys below fall into child 0, keys above into the last.
  */
-static bool inner_model(const struct bctx *b, uint64_t z_lo, uint64_t z_hi,
-			unsigned int smin, uint32_t lo_out, uint32_t hi_out,
+static bool inner_model(uint64_t z_lo, uint64_t z_hi, unsigned int smin,
+			uint32_t lo_out, uint32_t hi_out,
 			uint32_t fan, uint64_t *node)
 {
 	unsigned int s = smin;
@@ -465,7 +465,7 @@ static void eval_inner(const struct bctx *b, size_t lo, size_t hi,
 		for (f = f0; f <= f1; f++) {
 			if (f >= pf0 && f <= pf1)
 				continue;	/* same model already scored */
-			if (!inner_model(b, z_lo, z_hi, smin, lo_out, hi_out, f,
+			if (!inner_model(z_lo, z_hi, smin, lo_out, hi_out, f,
 					 node))
 				continue;
 			eval_children(b, lo, hi, depth, node, &c);

@@ -34,7 +34,7 @@ struct tl_mem {
 	uint64_t biggest;	/* largest table/arena allocation seen */
 };
 
-static void *tl_alloc(void *ctx, size_t bytes, uint64_t *pa)
+static inline void *tl_alloc(void *ctx, size_t bytes, uint64_t *pa)
 {
 	struct tl_mem *m = ctx;
 	void *va;
@@ -73,7 +73,7 @@ static void *tl_alloc(void *ctx, size_t bytes, uint64_t *pa)
 	return va;
 }
 
-static struct tl_block *tl_find(struct tl_mem *m, uint64_t pa)
+static inline struct tl_block *tl_find(struct tl_mem *m, uint64_t pa)
 {
 	size_t lo = 0, hi = m->n;
 
@@ -90,7 +90,7 @@ static struct tl_block *tl_find(struct tl_mem *m, uint64_t pa)
 	return NULL;
 }
 
-static void tl_free(void *ctx, void *va, uint64_t pa, size_t bytes)
+static inline void tl_free(void *ctx, void *va, uint64_t pa, size_t bytes)
 {
 	struct tl_mem *m = ctx;
 	struct tl_block *b = tl_find(m, pa);
@@ -98,8 +98,8 @@ static void tl_free(void *ctx, void *va, uint64_t pa, size_t bytes)
 
 	if (!b || b->pa != pa || b->va != va || b->bytes != bytes)
 		abort();
-	for (i = 0; i < bytes; i++)
-		if (((unsigned char *)va)[i])
+	for (i = 0; i < bytes / 8; i++)
+		if (((uint64_t *)va)[i])
 			abort();	/* the library must zero before free */
 	free(va);
 	b->va = NULL;
@@ -107,14 +107,14 @@ static void tl_free(void *ctx, void *va, uint64_t pa, size_t bytes)
 	m->live_bytes -= bytes;
 }
 
-static uint64_t tl_contig(void *ctx)
+static inline uint64_t tl_contig(void *ctx)
 {
 	struct tl_mem *m = ctx;
 
 	return m->contig ? m->contig : ~0ULL;
 }
 
-static void *tl_meta_alloc(void *ctx, size_t bytes)
+static inline void *tl_meta_alloc(void *ctx, size_t bytes)
 {
 	struct tl_mem *m = ctx;
 	void *p;
@@ -129,7 +129,7 @@ static void *tl_meta_alloc(void *ctx, size_t bytes)
 	return p;
 }
 
-static void tl_meta_free(void *ctx, void *p, size_t bytes)
+static inline void tl_meta_free(void *ctx, void *p, size_t bytes)
 {
 	struct tl_mem *m = ctx;
 
@@ -148,7 +148,7 @@ static inline int tl_read8(void *ctx, uint64_t pa, uint64_t *val)
 	return 0;
 }
 
-static void tl_init(struct tl_mem *m, struct lpt_mem_ops *ops)
+static inline void tl_init(struct tl_mem *m, struct lpt_mem_ops *ops)
 {
 	memset(m, 0, sizeof(*m));
 	m->fail_after = -1;
@@ -160,7 +160,7 @@ static void tl_init(struct tl_mem *m, struct lpt_mem_ops *ops)
 	ops->ctx = m;
 }
 
-static void tl_fini(struct tl_mem *m)
+static inline void tl_fini(struct tl_mem *m)
 {
 	size_t i;
 
