@@ -27,6 +27,8 @@ LPTSIM_HDRS	:= $(wildcard tools/lptsim/*.h)
 LPTSIM_LPT_SRCS	:= $(if $(LPTSIM_WITHOUT_LPT),,$(wildcard lib/lpt/*.c))
 LPTSIM_LPT_HDRS	:= $(wildcard lib/lpt/*.h) $(wildcard include/lpt/*.h)
 LPTSIM_LIBLPT	:= build/lpt/liblpt.a
+# The library is written to mk/lpt.mk's warning set, which allows unused parameters.
+LPTSIM_LPT_WARN	:= $(if $(LPTSIM_LPT_SRCS),-Wno-unused-parameter,)
 # With the core library: the real adapter and the archive; without: the stub.
 LPTSIM_SEAM	:= $(if $(LPTSIM_LPT_SRCS),tools/lptsim/lptm.c,tools/lptsim/lptm_none.c)
 LPTSIM_LINK	:= $(if $(LPTSIM_LPT_SRCS),$(LPTSIM_LIBLPT),)
@@ -55,13 +57,13 @@ $(LPTSIM_BIN): tools/lptsim/main.c $(LPTSIM_CORE_SRCS) $(LPTSIM_SEAM) $(LPTSIM_H
 $(LPTSIM_ASAN_BIN): tools/lptsim/main.c $(LPTSIM_CORE_SRCS) $(LPTSIM_SEAM) $(LPTSIM_HDRS) \
 		$(LPTSIM_LPT_SRCS) $(LPTSIM_LPT_HDRS)
 	@mkdir -p $(dir $@)
-	$(LPTSIM_CC) $(LPTSIM_CFLAGS) -O1 $(LPTSIM_SAN) -o $@ tools/lptsim/main.c \
+	$(LPTSIM_CC) $(LPTSIM_CFLAGS) -O1 $(LPTSIM_SAN) $(LPTSIM_LPT_WARN) -o $@ tools/lptsim/main.c \
 		$(LPTSIM_CORE_SRCS) $(LPTSIM_SEAM) $(LPTSIM_LPT_SRCS)
 
 $(LPTSIM_UNIT): tests/lptsim/lptsim_unit_test.c $(LPTSIM_CORE_SRCS) $(LPTSIM_SEAM) \
 		$(LPTSIM_HDRS) $(LPTSIM_LPT_SRCS) $(LPTSIM_LPT_HDRS)
 	@mkdir -p $(dir $@)
-	$(LPTSIM_CC) $(LPTSIM_CFLAGS) -O1 $(LPTSIM_SAN) -Itools/lptsim -o $@ \
+	$(LPTSIM_CC) $(LPTSIM_CFLAGS) -O1 $(LPTSIM_SAN) $(LPTSIM_LPT_WARN) -Itools/lptsim -o $@ \
 		tests/lptsim/lptsim_unit_test.c $(LPTSIM_CORE_SRCS) $(LPTSIM_SEAM) \
 		$(LPTSIM_LPT_SRCS)
 
