@@ -69,6 +69,37 @@ static uint64_t level_sum(const struct walkstat_snap *d)
 	       d->c[WS_REFS_PML4] + d->c[WS_REFS_PML5];
 }
 
+/*
+ * WRMSR to the range must raise #GP, which the msr driver reports as EIO,
+ * and must leave the counter alone.  Needs a writable /dev/cpu/N/msr.
+ */
+static void check_read_only(int cpu)
+{
+	char path[64];
+	uint64_t before, after, val = 0;
+	int fd, wret, rret;
+
+	snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		skip("counters_read_only", "msr device not writable");
+		return;
+	}
+	rret = walkstat_rdmsr(fd, WALKSTAT_MSR_COUNTER0 + WS_WALKS, &before);
+	wret = pwrite(fd, &val, sizeof(val), WALKSTAT_MSR_COUNTER0 + WS_WALKS) <
+	       0 ? errno : 0;
+	rret |= walkstat_rdmsr(fd, WALKSTAT_MSR_COUNTER0 + WS_WALKS, &after);
+	close(fd);
+	if (wret == EPERM) {
+		skip("counters_read_only", "msr writes disabled by the kernel");
+		return;
+	}
+	check(wret == EIO && !rret && after >= before, "counters_read_only",
+	      "WRMSR of the walks counter: %s; walks %llu -> %llu",
+	      wret ? strerror(wret) : "succeeded",
+	      (unsigned long long)before, (unsigned long long)after);
+}
+
 int main(void)
 {
 	struct walkstat_snap s0, s1, s2, s3, fresh, seq;
@@ -101,7 +132,7 @@ int main(void)
 		return 1;
 	}
 	tlb_entries = s0.tlb_cfg & 0xffffffffu;
-	printf("1..7\n");
+	printf("1..8\n");
 	printf("# cpu %d, version %#llx, TLB model %llu entries, PWC %llu "
 	       "entries/level, %lu pages\n", cpu,
 	       (unsigned long long)s0.version, (unsigned long long)tlb_entries,
@@ -183,6 +214,8 @@ int main(void)
 	else
 		skip("tlb_model_rewalks_evicted",
 		     "no TLB model smaller than the working set");
+
+	check_read_only(cpu);
 
 	printf("# %s\n", failed ? "FAIL" : "PASS");
 	return failed ? 1 : 0;
