@@ -58,6 +58,19 @@ static void snap(int fd, struct walkstat_snap *s)
 	}
 }
 
+/* Diagnostics: every counter that moved, by its ABI name. */
+static void print_delta(const char *pass, const struct walkstat_snap *d)
+{
+	int i;
+
+	printf("# %s:", pass);
+	for (i = 0; i < WS_NR; i++)
+		if (d->c[i])
+			printf(" %s=%llu", walkstat_names[i],
+			       (unsigned long long)d->c[i]);
+	printf("\n");
+}
+
 static double per_walk(const struct walkstat_snap *d)
 {
 	return d->c[WS_WALKS] ? (double)d->c[WS_REFS] / d->c[WS_WALKS] : 0;
@@ -157,22 +170,9 @@ int main(void)
 	snap(fd, &s3);
 	walkstat_delta(&s0, &s1, &fresh);
 	walkstat_delta(&s2, &s3, &seq);
-	printf("# fresh pass: walks %llu refs %llu faults %llu leaf-4k %llu "
-	       "pde-hits %llu/%llu\n",
-	       (unsigned long long)fresh.c[WS_WALKS],
-	       (unsigned long long)fresh.c[WS_REFS],
-	       (unsigned long long)fresh.c[WS_FAULTS],
-	       (unsigned long long)fresh.c[WS_LEAF_4K],
-	       (unsigned long long)fresh.c[WS_PWC_PDE_HITS],
-	       (unsigned long long)fresh.c[WS_PWC_PDE_LOOKUPS]);
-	printf("# sequential pass: walks %llu refs %llu faults %llu "
-	       "tlb-hits %llu pde-hits %llu/%llu (sum %lu)\n",
-	       (unsigned long long)seq.c[WS_WALKS],
-	       (unsigned long long)seq.c[WS_REFS],
-	       (unsigned long long)seq.c[WS_FAULTS],
-	       (unsigned long long)seq.c[WS_TLB_HITS],
-	       (unsigned long long)seq.c[WS_PWC_PDE_HITS],
-	       (unsigned long long)seq.c[WS_PWC_PDE_LOOKUPS], sum);
+	print_delta("fresh pass", &fresh);
+	print_delta("sequential pass", &seq);
+	printf("# checksum %lu\n", sum);
 
 	check(fresh.c[WS_WALKS] >= NR_PAGES, "walks_cover_fresh_pages",
 	      "%llu walks for %lu fresh pages",
