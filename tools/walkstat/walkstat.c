@@ -99,9 +99,18 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
 		switch (opt) {
-		case 'c':
-			cpu = atoi(optarg);
+		case 'c': {
+			char *end;
+
+			errno = 0;
+			cpu = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || cpu < 0) {
+				fprintf(stderr, "walkstat: bad cpu '%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
