@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ struct smaps_info {
 	uint64_t start;
 	uint64_t kernel_page_kb;   /* 4, 2048 or 1048576 */
 	uint64_t pmd_mapped_kb;    /* AnonHugePages + FilePmdMapped + ShmemPmdMapped */
+	uint64_t rss_kb;           /* 0: nothing present, pagemap need not be read */
 };
 
 struct capture {
@@ -49,6 +51,7 @@ struct capture {
 	uint64_t fake_pfn;         /* next substitute frame when PFNs are hidden */
 	int pfns_hidden;
 	uint64_t thp_found, hugetlb_found;
+	int no_scan;               /* PAGEMAP_SCAN unsupported: read pagemap linearly */
 	struct lptsim_snapshot *snap;
 };
 
@@ -69,7 +72,11 @@ static int read_smaps(struct capture *c, struct lptsim_err *err)
 				cap = cap ? 2 * cap : 128;
 				c->smaps = lptsim_xrealloc(c->smaps, cap, sizeof(*c->smaps));
 			}
-			c->smaps[c->nsmaps++] = (struct smaps_info){ .start = a, .kernel_page_kb = 4 };
+			/* Rss defaults to "unknown, read pagemap" until smaps says otherwise. */
+			c->smaps[c->nsmaps++] = (struct smaps_info){ .start = a, .kernel_page_kb = 4,
+								     .rss_kb = UINT64_MAX };
+		} else if (c->nsmaps && sscanf(line, "Rss: %llu kB", &kb) == 1) {
+			c->smaps[c->nsmaps - 1].rss_kb = kb;
 		} else if (c->nsmaps && sscanf(line, "KernelPageSize: %llu kB", &kb) == 1) {
 			c->smaps[c->nsmaps - 1].kernel_page_kb = kb;
 		} else if (c->nsmaps && (sscanf(line, "AnonHugePages: %llu kB", &kb) == 1 ||
@@ -168,45 +175,51 @@ static int looks_like_thp(const struct capture *c, const uint64_t *e)
 	return 1;
 }
 
-static int capture_vma(struct capture *c, uint64_t start, uint64_t end,
-		       const char *perms, struct lptsim_err *err)
+/* Page size and remaining PMD-mapped THP budget of the VMA being captured. */
+struct vma_ctx {
+	const char *perms;
+	uint64_t page_kb;
+	uint64_t thp_budget;
+	uint64_t *entries;     /* CAPTURE_CHUNK pagemap entries */
+};
+
+/* Entries per pagemap read, a multiple of 512 so 2M blocks never straddle reads. */
+#define CAPTURE_CHUNK 4096
+
+/* Record the present pages of [vpn, end_vpn), all inside one VMA. */
+static int capture_range(struct capture *c, struct vma_ctx *vc, uint64_t vpn,
+			 uint64_t end_vpn, struct lptsim_err *err)
 {
-	const struct smaps_info *info = smaps_for(c, start);
-	uint64_t page_kb = info ? info->kernel_page_kb : 4;
-	uint64_t thp_budget = info ? info->pmd_mapped_kb / 2048 : 0;
-	uint64_t vpn = start >> 12, end_vpn = end >> 12;
-	enum { CHUNK = 4096 };   /* entries per pagemap read, a multiple of 512 */
-	uint64_t *entries = lptsim_xrealloc(NULL, CHUNK, sizeof(*entries));
 	int rc = 0;
 
 	while (vpn < end_vpn && !rc) {
-		/* Chunks are 2M-aligned so a THP candidate never straddles two reads. */
-		uint64_t chunk_end = ((vpn & ~(uint64_t)(CHUNK - 1)) + CHUNK);
+		/* Chunks are aligned so a THP candidate never straddles two reads. */
+		uint64_t chunk_end = ((vpn & ~(uint64_t)(CAPTURE_CHUNK - 1)) + CAPTURE_CHUNK);
 		size_t n = (size_t)((chunk_end < end_vpn ? chunk_end : end_vpn) - vpn);
 
-		rc = read_pagemap(c, vpn, entries, n, err);
+		rc = read_pagemap(c, vpn, vc->entries, n, err);
 		for (size_t i = 0; i < n && !rc;) {
-			uint64_t v = vpn + i, pm = entries[i];
+			uint64_t v = vpn + i, pm = vc->entries[i];
 			unsigned psize = LPTSIM_PS_4K;
 
-			if (page_kb == 1048576 && !(v & ((1u << 18) - 1)) && (pm & PM_PRESENT)) {
+			if (vc->page_kb == 1048576 && !(v & ((1u << 18) - 1)) && (pm & PM_PRESENT)) {
 				psize = LPTSIM_PS_1G;
-			} else if (page_kb == 2048 && !(v & 511) && (pm & PM_PRESENT)) {
+			} else if (vc->page_kb == 2048 && !(v & 511) && (pm & PM_PRESENT)) {
 				psize = LPTSIM_PS_2M;
-			} else if (thp_budget && !(v & 511) && i + 512 <= n &&
-				   looks_like_thp(c, &entries[i])) {
+			} else if (vc->thp_budget && !(v & 511) && i + 512 <= n &&
+				   looks_like_thp(c, &vc->entries[i])) {
 				psize = LPTSIM_PS_2M;
-				thp_budget--;
+				vc->thp_budget--;
 				c->thp_found++;
 			}
 			if (psize != LPTSIM_PS_4K) {
 				uint64_t pages = lptsim_psize_pages(psize);
 				uint64_t pfn = entry_pfn(c, pm) & ~(pages - 1);
 
-				if (page_kb > 4)
+				if (vc->page_kb > 4)
 					c->hugetlb_found++;
 				if (lptsim_snap_add_map(c->snap, v, pfn, psize,
-							page_flags(c, perms, pm, kpageflags(c, pfn))))
+							page_flags(c, vc->perms, pm, kpageflags(c, pfn))))
 					rc = lptsim_fail(err, "capture: too many pages");
 				/* A 1G page spans chunks: skip its tail in whole entries. */
 				if (pages > n - i) {
@@ -217,18 +230,95 @@ static int capture_vma(struct capture *c, uint64_t start, uint64_t end,
 				i += (size_t)pages;
 				continue;
 			}
-			if ((pm & PM_PRESENT) && page_kb == 4) {
+			if ((pm & PM_PRESENT) && vc->page_kb == 4) {
 				uint64_t pfn = entry_pfn(c, pm);
 
 				if (lptsim_snap_add_map(c->snap, v, pfn, LPTSIM_PS_4K,
-							page_flags(c, perms, pm, kpageflags(c, pfn))))
+							page_flags(c, vc->perms, pm, kpageflags(c, pfn))))
 					rc = lptsim_fail(err, "capture: too many pages");
 			}
 			i++;
 		}
 		vpn += n;
 	}
-	free(entries);
+	return rc;
+}
+
+/*
+ * PAGEMAP_SCAN (Linux 6.7+) lists the present ranges of a VMA, so a sparse
+ * multi-terabyte reservation costs a few ioctls instead of reading billions
+ * of pagemap entries.  The uapi structs are spelled out because the build
+ * host's headers may predate them; their layout is fixed ABI.
+ */
+struct lptsim_page_region {
+	uint64_t start, end, categories;
+};
+
+struct lptsim_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define LPTSIM_PAGEMAP_SCAN     _IOWR('f', 16, struct lptsim_pm_scan_arg)
+#define LPTSIM_PAGE_IS_PRESENT  (1u << 3)
+
+/* Capture [start, end) through PAGEMAP_SCAN; -2 if the kernel lacks it. */
+static int capture_scanned(struct capture *c, struct vma_ctx *vc, uint64_t start,
+			   uint64_t end, struct lptsim_err *err)
+{
+	enum { REGIONS = 512 };
+	struct lptsim_page_region region[REGIONS];
+	struct lptsim_pm_scan_arg arg;
+	uint64_t pos = start;
+
+	while (pos < end) {
+		long got;
+
+		memset(&arg, 0, sizeof(arg));
+		arg.size = sizeof(arg);
+		arg.start = pos;
+		arg.end = end;
+		arg.vec = (uintptr_t)region;
+		arg.vec_len = REGIONS;
+		arg.category_mask = LPTSIM_PAGE_IS_PRESENT;
+		arg.return_mask = LPTSIM_PAGE_IS_PRESENT;
+		got = ioctl(c->pagemap_fd, LPTSIM_PAGEMAP_SCAN, &arg);
+		if (got < 0)
+			return pos == start ? -2 : lptsim_fail(err, "/proc/%d/pagemap: PAGEMAP_SCAN: %s",
+							      (int)c->pid, strerror(errno));
+		for (long r = 0; r < got; r++)
+			if (capture_range(c, vc, region[r].start >> 12, region[r].end >> 12, err))
+				return -1;
+		/* walk_end says how far the kernel got; no progress means done. */
+		if (arg.walk_end <= pos)
+			break;
+		pos = arg.walk_end;
+	}
+	return 0;
+}
+
+static int capture_vma(struct capture *c, uint64_t start, uint64_t end,
+		       const char *perms, struct lptsim_err *err)
+{
+	const struct smaps_info *info = smaps_for(c, start);
+	struct vma_ctx vc = {
+		.perms = perms,
+		.page_kb = info ? info->kernel_page_kb : 4,
+		.thp_budget = info ? info->pmd_mapped_kb / 2048 : 0,
+	};
+	int rc;
+
+	/* smaps says nothing is present: no need to look. */
+	if (info && info->rss_kb == 0)
+		return 0;
+	vc.entries = lptsim_xrealloc(NULL, CAPTURE_CHUNK, sizeof(*vc.entries));
+	rc = c->no_scan ? -2 : capture_scanned(c, &vc, start, end, err);
+	if (rc == -2) {
+		/* Old kernel: read every entry of the VMA. */
+		c->no_scan = 1;
+		rc = capture_range(c, &vc, start >> 12, end >> 12, err);
+	}
+	free(vc.entries);
 	return rc;
 }
 
