@@ -96,6 +96,8 @@ fi
 "$LPTSIM" gen aslr-libs --seed 4 --pages 50000 -o "$WORK/gen-aslr-libs.snap" &&
 "$LPTSIM" gen random --seed 5 --pages 50000 -o "$WORK/gen-random.snap" || exit 1
 
+# Say which core library the LPT columns come from: it evolves alongside.
+echo "lptsim-bench: lib/lpt at $(git log -1 --format=%h -- lib/lpt 2>/dev/null || echo '?')$(git status --porcelain lib/lpt 2>/dev/null | grep -q . && echo ' + uncommitted changes'), $(uname -sr), THP $(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)" >&2
 real=$(echo "$real_runs" | grep -o -- '--trace' | wc -l)
 echo "lptsim-bench: $real real-program captures${skipped:+ (skipped:$skipped)}" >&2
 # shellcheck disable=SC2086
@@ -104,7 +106,7 @@ rc=$?
 # The paper reports the learned table working with contiguity capped at
 # 256 KiB; the library's contiguity oracle makes that a one-flag experiment.
 JSON_CONTIG=${JSON%.json}-contig256k.json
-echo "" 
+echo
 echo "Learned page table with the contiguity oracle capped at 256 KiB (random order):"
 # shellcheck disable=SC2086
 "$LPTSIM" run --quiet --order random --contiguity 262144 --json-out "$JSON_CONTIG" \
