@@ -120,7 +120,7 @@ static uint32_t spline_knots(const struct bctx *b, size_t lo, size_t hi,
 	int64_t ky, py, ux = 0, uy = 0, lx = 0, ly = 0;
 	uint32_t knots = 1;
 	bool have = false;
-	size_t i;
+	size_t i, stride;
 
 	if (hi - lo < 2)
 		return 1;
@@ -128,7 +128,13 @@ static uint32_t spline_knots(const struct bctx *b, size_t lo, size_t hi,
 	ky = 0;
 	px = kx;
 	py = 0;
-	for (i = lo + 1; i < hi; i++) {
+	/*
+	 * Only an estimate: on big ranges look at about 4096 evenly spaced
+	 * points (their ranks come exact from the prefix sums), which keeps
+	 * the builder near-linear in the number of mappings.
+	 */
+	stride = (hi - lo) / 4096 + 1;
+	for (i = lo + stride; i < hi; i += stride) {
 		uint64_t x = vpn_of(b, i);
 		int64_t y = (int64_t)(b->pg[i] - b->pg[lo]);
 
@@ -321,6 +327,25 @@ static uint32_t child_of(const struct bctx *b, const uint64_t *node, size_t i)
 }
 
 /*
+ * First mapping in [a, hi) routed beyond child @j.  Routing is monotone in
+ * the VPN, so a binary search finds each child's range in O(log n).
+ */
+static size_t child_end(const struct bctx *b, const uint64_t *node, size_t a,
+			size_t hi, uint32_t j)
+{
+	size_t mid;
+
+	while (a < hi) {
+		mid = a + (hi - a) / 2;
+		if (child_of(b, node, mid) <= j)
+			a = mid + 1;
+		else
+			hi = mid;
+	}
+	return a;
+}
+
+/*
  * Model mapping [z_lo, z_hi] (VPNs) onto m equal-width buckets starting
  * at child lo_out; keys below fall into child 0, keys above into the last.
  */
@@ -367,9 +392,7 @@ static void eval_children(const struct bctx *b, size_t lo, size_t hi,
 	pl->nodes = 1 + fan;
 	pl->depth = 2;
 	for (j = 0; j < fan && a < hi; j++) {
-		e = a;
-		while (e < hi && child_of(b, node, e) == j)
-			e++;
+		e = child_end(b, node, a, hi, j);
 		if (e == a)
 			continue;
 		best_subtree(b, a, e, depth + 1, &c);
@@ -412,68 +435,123 @@ static void biggest_cluster(const struct bctx *b, size_t lo, size_t hi,
 	}
 }
 
+/* Positions (first key after) of the two widest gaps in [lo, hi). */
+static void widest_gaps(const struct bctx *b, size_t lo, size_t hi,
+			size_t *g1, size_t *g2)
+{
+	uint64_t w1 = 0, w2 = 0, gap;
+	size_t i;
+
+	*g1 = lo;
+	*g2 = lo;
+	for (i = lo + 1; i < hi; i++) {
+		gap = vpn_of(b, i) - end_of(b, i - 1);
+		if (gap > w1) {
+			w2 = w1;
+			*g2 = *g1;
+			w1 = gap;
+			*g1 = i;
+		} else if (gap > w2) {
+			w2 = gap;
+			*g2 = i;
+		}
+	}
+	if (*g2 < *g1) {
+		i = *g1;
+		*g1 = *g2;
+		*g2 = i;
+	}
+}
+
 /*
- * Fan-out candidates: windows around three estimates.  Two are spline-point
- * counts of the whole range, one with an error bound of a quarter leaf (big
- * structure only) and one relative to the range's own size (small ranges
- * such as a group of thread stacks); the third zooms onto the biggest
- * cluster, keeping everything below and above in one outlier child each.
+ * Score fan-outs @f0..@f1, except those in @s0..@s1 (already scored), of a
+ * model zoomed onto keys [zl, zh).
+ */
+static void try_fanouts(const struct bctx *b, size_t lo, size_t hi,
+			uint32_t depth, size_t zl, size_t zh, uint32_t f0,
+			uint32_t f1, uint32_t s0, uint32_t s1, struct plan *best)
+{
+	unsigned int smin = (b->c1g[hi] - b->c1g[lo]) ? 18 : 9;
+	uint32_t lo_out = zl > lo, hi_out = zh < hi, f;
+	uint64_t node[2];
+	struct plan c;
+
+	if (f1 > b->t->p.max_fanout)
+		f1 = b->t->p.max_fanout;
+	for (f = f0 < 2 ? 2 : f0; f <= f1; f++) {
+		if (f >= s0 && f <= s1)
+			continue;
+		if (!inner_model(vpn_of(b, zl), end_of(b, zh - 1) - 1, smin,
+				 lo_out, hi_out, f, node))
+			continue;
+		eval_children(b, lo, hi, depth, node, &c);
+		if (c.ok && c.cost < best->cost)
+			*best = c;
+	}
+}
+
+static uint32_t window_lo(uint32_t est, uint32_t w)
+{
+	return est > w + 2 ? est - w : 2;
+}
+
+/*
+ * Fan-out candidates: windows of +-fanout_window around several estimates.
+ * Over the whole range, two spline-point counts of the rank CDF: one with
+ * an error bound of a quarter leaf (large structure only), one relative to
+ * the range's own size (small ranges such as a group of thread stacks).
+ * Zoomed models map one part of the range onto buckets and leave what lies
+ * below and above to one outlier child each; the parts tried are the
+ * biggest cluster and the pieces between the two widest gaps, which in a
+ * real process are the heap, the mmap area and the stack.
  */
 static void eval_inner(const struct bctx *b, size_t lo, size_t hi,
 		       uint32_t depth, struct plan *best)
 {
 	const struct lpt_params *p = &b->t->p;
-	unsigned int smin = (b->c1g[hi] - b->c1g[lo]) ? 18 : 9;
-	uint64_t node[2], units = b->pg[hi] - b->pg[lo], z_lo, z_hi;
-	uint32_t est, f, f0, f1, lo_out, hi_out, pf0 = 1, pf1 = 0, cand;
-	size_t clo, chi;
-	struct plan c;
+	uint32_t w = p->fanout_window, e1, e2, est, k, nz = 0;
+	uint64_t units = b->pg[hi] - b->pg[lo];
+	size_t zl[6], zh[6], g1, g2, i;
 
 	best->ok = false;
 	best->cost = COST_INF;
-	biggest_cluster(b, lo, hi, b->cap / 4, &clo, &chi);
+	e1 = spline_knots(b, lo, hi, (int64_t)(b->cap / 4 + LPT_CERR)) - 1;
+	e2 = spline_knots(b, lo, hi, (int64_t)(units / 16 + LPT_CERR)) - 1;
+	try_fanouts(b, lo, hi, depth, lo, hi, window_lo(e1, w), e1 + w, 1, 0,
+		    best);
+	try_fanouts(b, lo, hi, depth, lo, hi, window_lo(e2, w), e2 + w,
+		    window_lo(e1, w), e1 + w, best);
+	/* Small fan-outs are cheap to score and often win on size. */
+	if (window_lo(e1, w) > 2 && window_lo(e2, w) > 2)
+		try_fanouts(b, lo, hi, depth, lo, hi, 2, 2 + w, 1, 0, best);
 
-	for (cand = 0; cand < 3; cand++) {
-		z_lo = vpn_of(b, lo);
-		z_hi = end_of(b, hi - 1) - 1;
-		lo_out = 0;
-		hi_out = 0;
-		if (cand == 0) {
-			est = spline_knots(b, lo, hi,
-					   (int64_t)(b->cap / 4 + LPT_CERR)) - 1;
-		} else if (cand == 1) {
-			est = spline_knots(b, lo, hi,
-					   (int64_t)(units / 16 + LPT_CERR)) - 1;
-		} else {
-			if (clo == lo && chi == hi)
+	biggest_cluster(b, lo, hi, b->cap / 4, &zl[0], &zh[0]);
+	nz = 1;
+	widest_gaps(b, lo, hi, &g1, &g2);
+	if (g1 > lo) {
+		zl[nz] = lo;	zh[nz++] = g1;
+		zl[nz] = g1;	zh[nz++] = hi;
+	}
+	if (g2 > g1 && g1 > lo) {
+		zl[nz] = g1;	zh[nz++] = g2;
+		zl[nz] = g2;	zh[nz++] = hi;
+		zl[nz] = lo;	zh[nz++] = g2;
+	}
+	for (k = 0; k < nz; k++) {
+		if (zl[k] == lo && zh[k] == hi)
+			continue;
+		for (i = 0; i < k; i++)
+			if (zl[i] == zl[k] && zh[i] == zh[k])
 				break;
-			z_lo = vpn_of(b, clo);
-			z_hi = end_of(b, chi - 1) - 1;
-			lo_out = clo > lo;
-			hi_out = chi < hi;
-			est = (uint32_t)((z_hi - z_lo + b->cap) / b->cap);
-			if (est > p->max_fanout)
-				est = p->max_fanout;
-			est += lo_out + hi_out;
-			pf0 = 1;
-			pf1 = 0;
-		}
-		f0 = est > p->fanout_window + 2 ? est - p->fanout_window : 2;
-		f1 = est + p->fanout_window;
-		if (f1 > p->max_fanout)
-			f1 = p->max_fanout;
-		for (f = f0; f <= f1; f++) {
-			if (f >= pf0 && f <= pf1)
-				continue;	/* same model already scored */
-			if (!inner_model(z_lo, z_hi, smin, lo_out, hi_out, f,
-					 node))
-				continue;
-			eval_children(b, lo, hi, depth, node, &c);
-			if (c.ok && c.cost < best->cost)
-				*best = c;
-		}
-		pf0 = f0;
-		pf1 = f1;
+		if (i < k)
+			continue;
+		est = (uint32_t)((end_of(b, zh[k] - 1) - vpn_of(b, zl[k]) +
+				  b->cap - 1) / b->cap);
+		if (est > p->max_fanout)
+			est = p->max_fanout;
+		est += (zl[k] > lo) + (zh[k] < hi);
+		try_fanouts(b, lo, hi, depth, zl[k], zh[k], window_lo(est, w),
+			    est + w, 1, 0, best);
 	}
 }
 
@@ -567,9 +645,7 @@ static int materialise(const struct bctx *b, size_t lo, size_t hi,
 		  lpt_node_pack(0, 0, 0, lpt_inner_ptr(first, fan));
 	node[1] = pl->w1;
 	for (j = 0; j < fan; j++) {
-		e = a;
-		while (e < hi && child_of(b, node, e) == j)
-			e++;
+		e = child_end(b, node, a, hi, j);
 		best_subtree(b, a, e, depth + 1, &c);
 		if (!c.ok)
 			return -ENOSPC;

@@ -143,8 +143,9 @@ static bool copy_window(const struct lpt_leaf *lf, const uint64_t *node,
 		      LPT_CERR, a, b);
 }
 
-uint32_t lpt_gtab_erase(struct lpt_leaf *lf, const uint64_t *node,
-			uint64_t tag)
+/* Rewrite (@pte) or clear (@pte NULL) every copy of the page @tag names. */
+static uint32_t for_each_copy(struct lpt_leaf *lf, const uint64_t *node,
+			      uint64_t tag, const uint64_t *pte)
 {
 	uint64_t a, b, s;
 	uint32_t n = 0;
@@ -152,12 +153,21 @@ uint32_t lpt_gtab_erase(struct lpt_leaf *lf, const uint64_t *node,
 	if (!copy_window(lf, node, tag, &a, &b))
 		return 0;
 	for (s = a; s <= b; s++) {
-		if (lpt_slot(lf, s)[1] == tag) {
-			lpt_slot(lf, s)[0] = 0;
+		if (lpt_slot(lf, s)[1] != tag)
+			continue;
+		lpt_slot(lf, s)[0] = pte ? *pte : 0;
+		if (!pte)
 			lpt_slot(lf, s)[1] = 0;
-			n++;
-		}
+		n++;
 	}
+	return n;
+}
+
+uint32_t lpt_gtab_erase(struct lpt_leaf *lf, const uint64_t *node,
+			uint64_t tag)
+{
+	uint32_t n = for_each_copy(lf, node, tag, NULL);
+
 	lf->used -= n;
 	if (n)
 		lf->npages--;
@@ -167,18 +177,7 @@ uint32_t lpt_gtab_erase(struct lpt_leaf *lf, const uint64_t *node,
 uint32_t lpt_gtab_set_pte(struct lpt_leaf *lf, const uint64_t *node,
 			  uint64_t tag, uint64_t pte)
 {
-	uint64_t a, b, s;
-	uint32_t n = 0;
-
-	if (!copy_window(lf, node, tag, &a, &b))
-		return 0;
-	for (s = a; s <= b; s++) {
-		if (lpt_slot(lf, s)[1] == tag) {
-			lpt_slot(lf, s)[0] = pte;
-			n++;
-		}
-	}
-	return n;
+	return for_each_copy(lf, node, tag, &pte);
 }
 
 /*

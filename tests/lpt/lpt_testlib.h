@@ -34,15 +34,23 @@ struct tl_mem {
 	uint64_t biggest;	/* largest table/arena allocation seen */
 };
 
+/* Failure injection: fail once @fail_after allocations have been served. */
+static inline int tl_should_fail(struct tl_mem *m)
+{
+	if (m->fail_after == 0)
+		return 1;
+	if (m->fail_after > 0)
+		m->fail_after--;
+	return 0;
+}
+
 static inline void *tl_alloc(void *ctx, size_t bytes, uint64_t *pa)
 {
 	struct tl_mem *m = ctx;
 	void *va;
 
-	if (m->fail_after == 0)
+	if (tl_should_fail(m))
 		return NULL;
-	if (m->fail_after > 0)
-		m->fail_after--;
 	if (!bytes || (bytes & 4095))
 		abort();	/* the library promised whole pages */
 	if (m->contig && bytes > m->contig)
@@ -119,10 +127,8 @@ static inline void *tl_meta_alloc(void *ctx, size_t bytes)
 	struct tl_mem *m = ctx;
 	void *p;
 
-	if (m->fail_after == 0)
+	if (tl_should_fail(m))
 		return NULL;
-	if (m->fail_after > 0)
-		m->fail_after--;
 	p = malloc(bytes);
 	if (p)
 		m->meta_live++;
