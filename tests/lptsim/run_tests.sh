@@ -152,22 +152,24 @@ done
 check $fuzz_bad "150 fuzzed snapshots: exit 0 or 1 with the file named, no sanitizer report"
 
 # --- malformed traces ---
-printf 'lptsim-trace 1\nmmap 10000000 10010000 rw-p x\n' >"$WORK/t-noend.trace"
-expect_error "trace without end record" "t-noend.trace:2: missing \"end" "$LPTSIM" run --quiet --trace "$WORK/t-noend.trace" "$good"
-printf 'lptsim-trace 1\nmmap 10000000 10010000 rw-p x\nend 5\n' >"$WORK/t-count.trace"
-expect_error "trace end count mismatch" "t-count.trace:3: end record says 5" "$LPTSIM" run --quiet --trace "$WORK/t-count.trace" "$good"
-printf 'lptsim-trace 1\nfault zz 4K\nend 1\n' >"$WORK/t-bad.trace"
-expect_error "malformed fault event" "t-bad.trace:2: malformed fault" "$LPTSIM" run --quiet --trace "$WORK/t-bad.trace" "$good"
-printf 'lptsim-trace 1\nfault 10001 2M\nend 1\n' >"$WORK/t-align.trace"
-expect_error "unaligned 2M fault" "t-align.trace:2: fault vpn/pfn out of range or not aligned" "$LPTSIM" run --quiet --trace "$WORK/t-align.trace" "$good"
-printf 'lptsim-trace 1\nbrk 1000\nend 1\n' >"$WORK/t-kind.trace"
-expect_error "unknown event" "t-kind.trace:2: unknown or malformed event" "$LPTSIM" run --quiet --trace "$WORK/t-kind.trace" "$good"
-printf 'lptsim-trace 1\n\nfault 1 4K\nend 1\n' >"$WORK/t-novma.trace"
-expect_error "fault outside any VMA names line 3" "t-novma.trace:3: fault at vpn 1 (4K) is not inside one VMA" "$LPTSIM" run --quiet --trace "$WORK/t-novma.trace" "$good"
-printf 'lptsim-trace 1\nmunmap 10000000 10000001\nend 1\n' >"$WORK/t-unal.trace"
-expect_error "unaligned munmap" "t-unal.trace:2: range" "$LPTSIM" run --quiet --trace "$WORK/t-unal.trace" "$good"
-printf 'lptsim-trace 1\nzap 10000000\nend 1\n' >"$WORK/t-zap.trace"
-expect_error "zap without an end address" "t-zap.trace:2: unknown or malformed event" "$LPTSIM" run --quiet --trace "$WORK/t-zap.trace" "$good"
+# bad_trace STEM CONTENT NAME PATTERN: write STEM.trace, expect "STEM.trace:PATTERN".
+bad_trace() {
+	printf '%b' "$2" >"$WORK/$1.trace"
+	expect_error "$3" "$1.trace:$4" "$LPTSIM" run --quiet --trace "$WORK/$1.trace" "$good"
+}
+bad_trace t-noend 'lptsim-trace 1\nmmap 10000000 10010000 rw-p x\n' \
+	"trace without end record" '2: missing "end'
+bad_trace t-count 'lptsim-trace 1\nmmap 10000000 10010000 rw-p x\nend 5\n' \
+	"trace end count mismatch" "3: end record says 5"
+bad_trace t-bad 'lptsim-trace 1\nfault zz 4K\nend 1\n' "malformed fault event" "2: malformed fault"
+bad_trace t-align 'lptsim-trace 1\nfault 10001 2M\nend 1\n' \
+	"unaligned 2M fault" "2: fault vpn/pfn out of range or not aligned"
+bad_trace t-kind 'lptsim-trace 1\nbrk 1000\nend 1\n' "unknown event" "2: unknown or malformed event"
+bad_trace t-novma 'lptsim-trace 1\n\nfault 1 4K\nend 1\n' \
+	"fault outside any VMA names line 3" "3: fault at vpn 1 (4K) is not inside one VMA"
+bad_trace t-unal 'lptsim-trace 1\nmunmap 10000000 10000001\nend 1\n' "unaligned munmap" "2: range"
+bad_trace t-zap 'lptsim-trace 1\nzap 10000000\nend 1\n' \
+	"zap without an end address" "2: unknown or malformed event"
 expect_error "--trace with no snapshot after it" "must be followed by the snapshot" "$LPTSIM" run --quiet "$good" --trace "$WORK/t-zap.trace"
 head -c 30 "$WORK/t-count.trace" >"$WORK/t-trunc.trace"
 expect_error "truncated trace" "t-trunc.trace: does not end with a newline" "$LPTSIM" run --quiet --trace "$WORK/t-trunc.trace" "$good"
