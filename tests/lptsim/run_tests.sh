@@ -272,6 +272,14 @@ check $? "10-mapping ENOSPC reproducer: radix and ECPT still measured, exit 0"
 ! grep -q 'build-failed' "$WORK/enospc.csv"
 check $? "lib/lpt builds the 10-mapping mixed 4K/2M snapshot (was ENOSPC)"
 
+# Progress lines: forced on for a small run, absent with --quiet.
+LPTSIM_PROGRESS_AFTER=0 "$LPTSIM" run --csv "$WORK/e2e-dense-4k.snap" >/dev/null 2>"$WORK/progress.err"
+grep -q 'e2e-dense-4k: random-order walks: done in' "$WORK/progress.err"
+check $? "progress lines on stderr name the snapshot and phase"
+LPTSIM_PROGRESS_AFTER=0 "$LPTSIM" run --quiet --csv "$WORK/e2e-dense-4k.snap" >/dev/null 2>"$WORK/progress.err"
+! grep -q 'done in' "$WORK/progress.err"
+check $? "--quiet silences progress"
+
 # --- trace replay end to end ---
 {
 	echo "lptsim-trace 1"

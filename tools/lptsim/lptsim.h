@@ -112,6 +112,7 @@ int lptsim_parse_u64(const char *text, int base, uint64_t *out);
 /* Progress on stderr, silent for the first two seconds of a run. */
 struct lptsim_progress {
 	double start, last;
+	double after;      /* seconds of silence before the first line */
 	const char *what;
 	int quiet;
 };
