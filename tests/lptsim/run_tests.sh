@@ -112,11 +112,10 @@ else
 	pass "mapping outside VMA # SKIP python3 unavailable for the crc"
 fi
 
-# --- fuzz: random byte edits, deletions and line duplications ---
-fuzz_bad=0
-i=0
-while [ $i -lt 150 ]; do
-	awk -v seed=$i -v size="$size" 'BEGIN { srand(seed); srand(seed + int(rand() * 1000)) }
+# --- fuzz: random byte edits, deletions, duplications and truncations ---
+# mutate SEED IN OUT: one random edit of one random line.
+mutate() {
+	awk -v seed="$1" 'BEGIN { srand(seed); srand(seed + int(rand() * 1000)) }
 	{
 		lines[NR] = $0
 	}
@@ -139,17 +138,31 @@ while [ $i -lt 150 ]; do
 			}
 			print line
 		}
-	}' "$good" >"$WORK/fuzz.snap"
-	"$LPTSIM" show "$WORK/fuzz.snap" >/dev/null 2>"$WORK/fuzz.err"
-	rc=$?
-	if [ $rc -gt 1 ] || grep -q -e 'Sanitizer' -e 'runtime error' "$WORK/fuzz.err" ||
-	   { [ $rc -eq 1 ] && ! grep -q 'fuzz.snap' "$WORK/fuzz.err"; }; then
-		fuzz_bad=$((fuzz_bad + 1))
-		cp "$WORK/fuzz.snap" "$WORK/fuzz-fail-$i.snap"
-	fi
-	i=$((i + 1))
-done
-check $fuzz_bad "150 fuzzed snapshots: exit 0 or 1 with the file named, no sanitizer report"
+	}' "$2" >"$3"
+}
+
+# fuzz COUNT STEM INPUT CMD...: CMD (ending in the mutated file) must exit 0
+# or 1, naming the file when it fails, without a sanitizer report.
+fuzz() {
+	count=$1 stem=$2 input=$3
+	shift 3
+	bad=0
+	i=0
+	while [ $i -lt "$count" ]; do
+		mutate $i "$input" "$WORK/$stem"
+		"$@" "$WORK/$stem" >/dev/null 2>"$WORK/fuzz.err"
+		rc=$?
+		if [ $rc -gt 1 ] || grep -q -e 'Sanitizer' -e 'runtime error' "$WORK/fuzz.err" ||
+		   { [ $rc -eq 1 ] && ! grep -q "$stem" "$WORK/fuzz.err"; }; then
+			bad=$((bad + 1))
+			cp "$WORK/$stem" "$WORK/fail-$i-$stem"
+		fi
+		i=$((i + 1))
+	done
+	return $bad
+}
+fuzz 150 fuzz.snap "$good" "$LPTSIM" show
+check $? "150 fuzzed snapshots: exit 0 or 1 with the file named, no sanitizer report"
 
 # --- malformed traces ---
 # bad_trace STEM CONTENT NAME PATTERN: write STEM.trace, expect "STEM.trace:PATTERN".
@@ -298,6 +311,11 @@ check $? "trace replay run exits 0"
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 { if ($col["trace_faults"] != 1024 || $col["trace_unmapped_pages"] != 512) exit 1 }' "$WORK/trace.csv"
 check $? "trace: 1024 faults replayed, 512 pages unmapped"
+# Fuzzed traces go through replay and all three models: a bad event must be
+# an input error, and a still-valid one must translate correctly (exit 3 fails).
+run_trace() { "$LPTSIM" run --quiet --csv --trace "$1" "$WORK/e2e-dense-4k.snap"; }
+fuzz 60 fuzz.trace "$WORK/grow.trace" run_trace
+check $? "60 fuzzed traces replayed: exit 0 or 1 with the file named, no sanitizer report"
 
 # --- growth capture: first scan as snapshot, later scans as a trace ---
 "$LPTSIM" capture -o "$WORK/grow0.snap" --after 0.2 --trace-out "$WORK/grow-live.trace" --every 0.1 --for 1 \
