@@ -365,8 +365,8 @@ static void test_lpt_translates_every_page(void)
 		struct lptsim_snapshot snap;
 		struct lptsim_lpt *lpt;
 		struct lptsim_err err;
-		uint64_t pfn;
-		unsigned psize, refs, wrong = 0;
+		struct lptsim_lpt_walk_out w;
+		unsigned wrong = 0;
 		char name[128];
 		int rc;
 
@@ -382,11 +382,11 @@ static void test_lpt_translates_every_page(void)
 			uint64_t last = lptsim_psize_pages(m->psize) - 1;
 
 			/* First and last 4K page of every mapping. */
-			if (lptsim_lpt_walk(lpt, m->vpn << 12, &pfn, &psize, &refs) ||
-			    pfn != m->pfn || psize != m->psize || refs < 1)
+			if (lptsim_lpt_walk(lpt, m->vpn << 12, &w) ||
+			    w.pfn != m->pfn || w.psize != m->psize || w.refs < 1)
 				wrong++;
-			if (lptsim_lpt_walk(lpt, (m->vpn + last) << 12, &pfn, &psize, &refs) ||
-			    pfn != m->pfn + last)
+			if (lptsim_lpt_walk(lpt, (m->vpn + last) << 12, &w) ||
+			    w.pfn != m->pfn + last)
 				wrong++;
 		}
 		snprintf(name, sizeof(name), "lpt: every page of %s (%zu maps) translates to its frame",
@@ -394,7 +394,7 @@ static void test_lpt_translates_every_page(void)
 		ok(wrong == 0, name);
 		/* An address in no VMA at all: below the PIE base. */
 		snprintf(name, sizeof(name), "lpt: unmapped address faults (%s)", kinds[k]);
-		ok(lptsim_lpt_walk(lpt, 0x1000, &pfn, &psize, &refs) != 0, name);
+		ok(lptsim_lpt_walk(lpt, 0x1000, &w) != 0, name);
 		lptsim_lpt_free(lpt);
 		lptsim_snap_free(&snap);
 	}

@@ -260,16 +260,16 @@ void lptsim_lpt_reset_walks(struct lptsim_lpt *m)
 	lpt_lwc_reset_stats(&m->lwc);
 }
 
-int lptsim_lpt_walk(struct lptsim_lpt *m, uint64_t va, uint64_t *pfn, unsigned *psize,
-		    unsigned *refs)
+int lptsim_lpt_walk(struct lptsim_lpt *m, uint64_t va, struct lptsim_lpt_walk_out *out)
 {
 	struct lpt_walk w;
 
 	if (lpt_walk(lpt_root(m->table), va, fake_read8, &m->phys, &m->lwc, &w) != LPT_OK)
 		return -1;
-	*pfn = w.pa >> 12;
-	*psize = w.size;
-	*refs = w.nlines;
+	out->pfn = w.pa >> 12;
+	out->psize = w.size;
+	out->refs = w.nlines;
+	out->displacement = w.displacement;
 	return 0;
 }
 

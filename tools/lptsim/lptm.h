@@ -38,12 +38,16 @@ int lptsim_lpt_insert(struct lptsim_lpt *m, const struct lptsim_map *map, struct
 int lptsim_lpt_remove(struct lptsim_lpt *m, const struct lptsim_map *map, struct lptsim_err *err);
 /* Forget cached index nodes and zero the walk counters (new walk order). */
 void lptsim_lpt_reset_walks(struct lptsim_lpt *m);
-/*
- * Translate va.  Returns 0 and fills pfn (of the 4K page containing va),
- * psize and refs (memory references the walk made) or -1 for a fault.
- */
-int lptsim_lpt_walk(struct lptsim_lpt *m, uint64_t va, uint64_t *pfn, unsigned *psize,
-		    unsigned *refs);
+/* What one walk produced. */
+struct lptsim_lpt_walk_out {
+	uint64_t pfn;            /* frame of the 4K page containing va */
+	unsigned psize;          /* LPTSIM_PS_* of the translation */
+	unsigned refs;           /* memory references (distinct lines read) */
+	unsigned displacement;   /* slots between predicted and matching slot */
+};
+
+/* Translate va: 0 and *out filled, or -1 for a fault. */
+int lptsim_lpt_walk(struct lptsim_lpt *m, uint64_t va, struct lptsim_lpt_walk_out *out);
 void lptsim_lpt_stats(const struct lptsim_lpt *m, struct lptsim_lpt_stats *st);
 void lptsim_lpt_free(struct lptsim_lpt *m);
 

@@ -41,14 +41,11 @@ void lptsim_lpt_reset_walks(struct lptsim_lpt *m)
 	(void)m;
 }
 
-int lptsim_lpt_walk(struct lptsim_lpt *m, uint64_t va, uint64_t *pfn, unsigned *psize,
-		    unsigned *refs)
+int lptsim_lpt_walk(struct lptsim_lpt *m, uint64_t va, struct lptsim_lpt_walk_out *out)
 {
 	(void)m;
 	(void)va;
-	(void)pfn;
-	(void)psize;
-	(void)refs;
+	(void)out;
 	return -1;
 }
 

@@ -45,6 +45,8 @@ static const struct col cols[] = {
 	{ "dep", "lpt_depth", COL_UINT, R(lpt_depth), 0, 1, 1 },
 	{ "leaves", "lpt_leaves", COL_U64, R(lpt_leaves), 0, 1, 1 },
 	{ "coll%", "lpt_collision_rate", COL_PCT, R(lpt_collision_rate), 0, 1, 1 },
+	{ "wcoll%", "lpt_walk_collision_rate", COL_PCT, R(lpt_walk_collision_rate), 0, 1, 0 },
+	{ "refs/coll", "lpt_refs_per_collision", COL_F3, R(lpt_refs_per_collision), 0, 1, 0 },
 	{ "refs", "lpt_refs_mean", COL_F3, R(lpt_refs_mean), 0, 1, 1 },
 	{ "p99", "lpt_refs_p99", COL_UINT, R(lpt_refs_p99), 0, 1, 1 },
 	{ "max", "lpt_refs_max", COL_UINT, R(lpt_refs_max), 0, 1, 0 },

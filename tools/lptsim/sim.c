@@ -113,23 +113,31 @@ static void walk_lpt(struct lptsim_result *r, struct lptsim_lpt *lpt,
 		     const uint64_t *offset, struct lptsim_progress *prog)
 {
 	struct lptsim_refstats refs = { 0 };
+	uint64_t displaced = 0, displaced_refs = 0;
 
 	lptsim_lpt_reset_walks(lpt);
 	for (size_t i = 0; i < snap->nmaps; i++) {
 		const struct lptsim_map *m = &snap->maps[idx[i]];
-		uint64_t vpn = m->vpn + offset[idx[i]], pfn;
-		unsigned psize, nrefs;
+		uint64_t vpn = m->vpn + offset[idx[i]];
+		struct lptsim_lpt_walk_out w;
 
 		lptsim_progress_tick(prog, i, 3 * snap->nmaps);
-		if (lptsim_lpt_walk(lpt, vpn << 12, &pfn, &psize, &nrefs)) {
+		if (lptsim_lpt_walk(lpt, vpn << 12, &w)) {
 			r->lpt_faults++;
 			continue;
 		}
-		if (pfn != m->pfn + offset[idx[i]] || psize != m->psize)
+		if (w.pfn != m->pfn + offset[idx[i]] || w.psize != m->psize)
 			r->lpt_wrong++;
-		lptsim_refstats_add(&refs, nrefs);
+		/* The paper's per-walk view of collisions: how often, and what they cost. */
+		if (w.displacement) {
+			displaced++;
+			displaced_refs += w.refs;
+		}
+		lptsim_refstats_add(&refs, w.refs);
 	}
 	fill_lpt(r, lpt, &refs);
+	r->lpt_walk_collision_rate = refs.walks ? (double)displaced / refs.walks : 0.0;
+	r->lpt_refs_per_collision = displaced ? (double)displaced_refs / displaced : 0.0;
 }
 
 static void walk_radix(struct lptsim_result *r, const struct lptsim_opts *opts,

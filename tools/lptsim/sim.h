@@ -40,6 +40,8 @@ struct lptsim_result {
 	uint64_t lpt_index_bytes, lpt_leaves, lpt_table_bytes, lpt_retrains, lpt_rescalings;
 	unsigned lpt_depth, lpt_refs_p99, lpt_refs_max;
 	double lpt_collision_rate, lpt_refs_mean, lpt_single_ref, lpt_lwc_hit;
+	double lpt_walk_collision_rate;  /* walks whose entry was displaced */
+	double lpt_refs_per_collision;   /* mean references of those walks */
 	uint64_t lpt_faults, lpt_wrong;   /* walks that failed / returned a wrong frame */
 	char lpt_misses[64];         /* targets missed, comma separated, "-" if none */
 	/* radix */
