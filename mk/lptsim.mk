@@ -15,7 +15,8 @@
 # Without lib/lpt/*.c (or with LPTSIM_WITHOUT_LPT=1) the tool links
 # lptm_none.c and prints the learned-page-table columns as n/a.
 
-LPTSIM_OUT	:= build/lptsim
+# A build without the library goes elsewhere so the two never mix.
+LPTSIM_OUT	:= build/lptsim$(if $(LPTSIM_WITHOUT_LPT),-nolpt,)
 LPTSIM_CC	?= gcc
 LPTSIM_WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla
 LPTSIM_CFLAGS	?= -std=c11 -D_GNU_SOURCE -O2 -g $(LPTSIM_WARN)
