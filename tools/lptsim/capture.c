@@ -50,7 +50,6 @@ struct capture {
 	size_t nsmaps;
 	uint64_t fake_pfn;         /* next substitute frame when PFNs are hidden */
 	int pfns_hidden;
-	uint64_t thp_found, hugetlb_found;
 	int no_scan;               /* PAGEMAP_SCAN unsupported: read pagemap linearly */
 	struct lptsim_snapshot *snap;
 };
@@ -210,14 +209,11 @@ static int capture_range(struct capture *c, struct vma_ctx *vc, uint64_t vpn,
 				   looks_like_thp(c, &vc->entries[i])) {
 				psize = LPTSIM_PS_2M;
 				vc->thp_budget--;
-				c->thp_found++;
 			}
 			if (psize != LPTSIM_PS_4K) {
 				uint64_t pages = lptsim_psize_pages(psize);
 				uint64_t pfn = entry_pfn(c, pm) & ~(pages - 1);
 
-				if (vc->page_kb > 4)
-					c->hugetlb_found++;
 				if (lptsim_snap_add_map(c->snap, v, pfn, psize,
 							page_flags(c, vc->perms, pm, kpageflags(c, pfn))))
 					rc = lptsim_fail(err, "capture: too many pages");

@@ -168,8 +168,6 @@ static void walk_ecpt(struct lptsim_result *r, struct lptsim_ecpt *ecpt,
 		      const struct lptsim_snapshot *snap, const size_t *idx,
 		      const uint64_t *offset, struct lptsim_progress *prog)
 {
-	uint64_t cwc_lookups, cwc_hits;
-
 	lptsim_ecpt_reset_walks(ecpt);
 	for (size_t i = 0; i < snap->nmaps; i++) {
 		const struct lptsim_map *m = &snap->maps[idx[i]];
@@ -185,9 +183,7 @@ static void walk_ecpt(struct lptsim_result *r, struct lptsim_ecpt *ecpt,
 	r->ecpt_occupancy = lptsim_ecpt_occupancy(ecpt);
 	r->ecpt_rehashes = ecpt->rehashes;
 	/* A walk "hits" when either CWC narrowed its probes. */
-	cwc_lookups = ecpt->refs.walks;
-	cwc_hits = ecpt->cwc_assisted;
-	r->ecpt_cwc_hit = cwc_lookups ? (double)cwc_hits / cwc_lookups : 0.0;
+	r->ecpt_cwc_hit = ecpt->refs.walks ? (double)ecpt->cwc_assisted / ecpt->refs.walks : 0.0;
 }
 
 int lptsim_simulate(const char *name, struct lptsim_snapshot *snap,
