@@ -265,7 +265,12 @@ static void eval_leaf(const struct bctx *b, size_t lo, size_t hi,
 	if ((1ULL << lpt_size_order(gmax - gcls)) > p->max_copies)
 		return;
 
-	/* Direct: one slot per granule, collision free; gaps at the edges. */
+	/*
+	 * Direct: one slot per granule, collision free; gaps at the edges,
+	 * trimmed when the cap is tight.  (Insisting on the full gaps costs
+	 * more leaves under a small contiguity cap than the few extra
+	 * retrains it saves.)
+	 */
 	if (span <= b->cap && span <= (uint64_t)p->cov_slots * units) {
 		direct_leaf(b, g, x_lo, span, pl);
 		return;
@@ -476,13 +481,28 @@ static void try_fanouts(const struct bctx *b, size_t lo, size_t hi,
 	uint64_t node[2];
 	struct plan c;
 
+	uint64_t z_lo = vpn_of(b, zl), z_hi = end_of(b, zh - 1) - 1;
+	uint64_t margin = b->t->p.min_insert_dist >> 12;
+
+	/*
+	 * Where an outlier child sits next to the zoomed part, widen the zoom
+	 * by the minimum insertion distance (without reaching the outliers):
+	 * a heap growing up or an mmap area growing down then lands in a
+	 * zoomed bucket, where it rescales or grows a new leaf, instead of in
+	 * the outlier child, where it would need a retrain.
+	 */
+	if (lo_out)
+		z_lo = z_lo - end_of(b, zl - 1) > margin ? z_lo - margin :
+						       end_of(b, zl - 1);
+	if (hi_out)
+		z_hi = vpn_of(b, zh) - 1 - z_hi > margin ? z_hi + margin :
+						       vpn_of(b, zh) - 1;
 	if (f1 > b->t->p.max_fanout)
 		f1 = b->t->p.max_fanout;
 	for (f = f0 < 2 ? 2 : f0; f <= f1; f++) {
 		if (f >= s0 && f <= s1)
 			continue;
-		if (!inner_model(vpn_of(b, zl), end_of(b, zh - 1) - 1, smin,
-				 lo_out, hi_out, f, node))
+		if (!inner_model(z_lo, z_hi, smin, lo_out, hi_out, f, node))
 			continue;
 		eval_children(b, lo, hi, depth, node, &c);
 		if (c.ok && c.cost < best->cost)

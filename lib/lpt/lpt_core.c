@@ -181,7 +181,10 @@ static uint64_t growth_slots(const struct lpt *t, const uint64_t *node)
  * Leaf rescaling: grow the table so that predictions t0..t1 fall inside,
  * plus the minimum insertion distance in the growth direction so that a
  * growing heap or stack does not come back for every page.  The slope is
- * kept; growing to the left moves the intercept by the slots added.
+ * kept; growing to the left moves the intercept by the slots added.  Any
+ * page the grown table can reach within the size cap counts as "near the
+ * edge": a new mmap just below the lowest one is absorbed here instead of
+ * costing a retrain, at the price of at most one capped table of gaps.
  */
 static int rescale(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 		   int64_t t0, int64_t t1)
@@ -192,9 +195,6 @@ static int rescale(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 	uint64_t la, ra, total, *tab, pa;
 	int64_t icpt;
 
-	/* Only inserts near an edge rescale; far ones need a new model. */
-	if (ln > grow || rn > grow)
-		return LPT_NEED_RETRAIN;
 	la = ln ? ln + grow : 0;
 	ra = rn ? rn + grow : 0;
 	total = (lf->nslots + la + ra + LPT_SLOTS_PER_PAGE - 1) &

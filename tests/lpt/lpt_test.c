@@ -375,6 +375,46 @@ static int t_rescale(void)
 	return 1;
 }
 
+/*
+ * Growth next to other clusters: a heap growing up by 120 MB and an mmap
+ * area growing down by 120 MB, 4 MB at a time, while a stack sits far
+ * above.  Zoomed inner nodes leave the minimum insertion distance around
+ * each cluster, so growth rescales or grows new leaves; the paper sees
+ * about two retrains per run, allow three.
+ */
+static int t_growth(void)
+{
+	static struct lpt_map m[70000];
+	struct env e;
+	struct lpt_stats s;
+	uint64_t heap = 0x55d1c3f00000ULL, mm = 0x7f3a40000000ULL, va;
+	size_t n = 0, i;
+
+	n = add_run(m, n, heap, 1000, LPT_SIZE_4K);
+	n = add_run(m, n, mm, 1000, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7ffc1e000000ULL, 40, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	for (i = 0; i < 30 * 1024; i++) {
+		va = heap + (1000 + i) * 4096;
+		CHECK(lpt_map_page(e.t, va, tl_pte(va, 0), 0) == 0, "heap %zu", i);
+		va = mm - (i + 1) * 4096;
+		CHECK(lpt_map_page(e.t, va, tl_pte(va, 0), 0) == 0, "mmap %zu", i);
+	}
+	n = add_run(m, 0, heap, 1000 + 30 * 1024, LPT_SIZE_4K);
+	n = add_run(m, n, mm - 30 * 1024 * 4096, 1000 + 30 * 1024, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7ffc1e000000ULL, 40, LPT_SIZE_4K);
+	CHECK_KEEP(expect_all(e.t, m, n));
+	lpt_get_stats(e.t, &s);
+	printf("# growth: %llu retrains, %llu rescales, %llu new leaves, index %llu B\n",
+	       (unsigned long long)s.retrains, (unsigned long long)s.rescales,
+	       (unsigned long long)s.new_leaves,
+	       (unsigned long long)s.index_bytes);
+	CHECK(s.retrains <= 3, "retrains %llu", (unsigned long long)s.retrains);
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
 /* 4K, 2M and 1G pages in one index, including 2M inside a 4K run. */
 static int t_mixed_sizes(void)
 {
@@ -848,6 +888,7 @@ int main(void)
 		{ "deletes and re-inserts", t_delete },
 		{ "in-bounds inserts fill gaps", t_gap_inserts },
 		{ "rescaling at both edges", t_rescale },
+		{ "growth next to other clusters: few retrains", t_growth },
 		{ "mixed 4K/2M/1G pages", t_mixed_sizes },
 		{ "contiguity oracle capped at 256 KB", t_contig_cap },
 		{ "4K process-like layout meets targets", t_process_targets },
