@@ -144,10 +144,12 @@ static void report_json(FILE *out, const struct lptsim_result *rows, size_t nrow
 	char buf[160];
 
 	fprintf(out, "{\n  \"tool\": \"lptsim\",\n  \"format_version\": 1,\n");
-	fprintf(out, "  \"config\": {\"lwc_entries\": %u, \"pwc_entries\": [%u, %u, %u], "
+	fprintf(out, "  \"config\": {\"lwc_entries\": %u, \"lpt_contiguity_bytes\": %llu, "
+		"\"pwc_entries\": [%u, %u, %u], "
 		"\"ecpt_ways\": %u, \"ecpt_initial_entries\": %u, \"ecpt_max_occupancy_pct\": %u, "
 		"\"ecpt_pmd_cwc\": %u, \"ecpt_pud_cwc\": %u, \"seed\": %llu},\n",
-		o->lpt.lwc_entries, o->radix.pwc_entries[0], o->radix.pwc_entries[1],
+		o->lpt.lwc_entries, (unsigned long long)o->lpt.contiguity_bytes,
+		o->radix.pwc_entries[0], o->radix.pwc_entries[1],
 		o->radix.pwc_entries[2], o->ecpt.ways, o->ecpt.initial_entries,
 		o->ecpt.max_occupancy_pct, o->ecpt.pmd_cwc, o->ecpt.pud_cwc,
 		(unsigned long long)o->seed);
