@@ -7,9 +7,11 @@
  * ShmemPmdMapped for PMD-mapped THPs) cross-checked with the THP bit of
  * /proc/kpageflags when it is readable, and A/D approximations from
  * kpageflags (see docs/lptsim.md: the PTE A/D bits themselves are not
- * exported).  The target is stopped with SIGSTOP while we read so the three
- * files describe one instant; "capture -- cmd" starts the command, lets it
- * run, captures and kills it.
+ * exported).  Only present ranges are read (smaps Rss, PAGEMAP_SCAN), so
+ * sparse terabyte reservations cost nothing.  The target is stopped with
+ * SIGSTOP while we read so the three files describe one instant; "capture
+ * -- cmd" starts the command, lets it run, captures and kills it, and a
+ * capture series rescans it and records the changes as a trace.
  */
 #include "capture.h"
 

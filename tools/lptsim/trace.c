@@ -1,11 +1,14 @@
 /*
- * trace.c - reading and replaying mmap/munmap/fault traces (see trace.h).
+ * trace.c - reading, replaying and producing mmap/munmap/zap/fault traces
+ * (see trace.h).
  *
- * Replay keeps the snapshot's sorted arrays valid after every event so the
- * models always see a consistent address space.  Faults append and are
- * merged lazily: a mapping lookup index (u64 map from page base to slot) says
- * whether an address is already mapped, and the array is re-sorted once at
- * the end, which keeps long fault sequences linear rather than quadratic.
+ * Replay must stay linear in the trace length: captured growth traces hold
+ * tens of thousands of events.  So faults append to the mapping array, zaps
+ * of short ranges mark their mappings dead (tombstones) through a lookup
+ * index (u64 map from page base to slot), and only munmap, which also edits
+ * VMAs, rescans the array; it is compacted and re-sorted once at the end.
+ * The diff half turns two captures of one process into the events between
+ * them, which is how "capture --trace-out" records growth.
  */
 #include "trace.h"
 
