@@ -17,28 +17,44 @@
 #include <string.h>
 
 struct replay_ctx {
-	struct lptsim_lpt *lpt;
+	const char *name;
+	struct lptsim_lpt *lpt;      /* NULL once an update failed */
 	struct lptsim_ecpt *ecpt;
-	struct lptsim_err *err;
-	int failed;
+	int lpt_failed;
 };
+
+/*
+ * An insert or remove the library refuses ends the learned table for this
+ * snapshot (its later figures would describe a different address space) but
+ * not the run: like a failed build, it is a result reported in the row.
+ */
+static void lpt_update_failed(struct replay_ctx *ctx, const struct lptsim_err *err)
+{
+	fprintf(stderr, "lptsim: %s: learned page table dropped during the trace: %s\n",
+		ctx->name, err->msg);
+	lptsim_lpt_free(ctx->lpt);
+	ctx->lpt = NULL;
+	ctx->lpt_failed = 1;
+}
 
 static void replay_mapped(void *opaque, const struct lptsim_map *map)
 {
 	struct replay_ctx *ctx = opaque;
+	struct lptsim_err err;
 
 	lptsim_ecpt_insert(ctx->ecpt, map);
-	if (ctx->lpt && !ctx->failed && lptsim_lpt_insert(ctx->lpt, map, ctx->err))
-		ctx->failed = 1;
+	if (ctx->lpt && lptsim_lpt_insert(ctx->lpt, map, &err))
+		lpt_update_failed(ctx, &err);
 }
 
 static void replay_unmapped(void *opaque, const struct lptsim_map *map)
 {
 	struct replay_ctx *ctx = opaque;
+	struct lptsim_err err;
 
 	lptsim_ecpt_remove(ctx->ecpt, map);
-	if (ctx->lpt && !ctx->failed && lptsim_lpt_remove(ctx->lpt, map, ctx->err))
-		ctx->failed = 1;
+	if (ctx->lpt && lptsim_lpt_remove(ctx->lpt, map, &err))
+		lpt_update_failed(ctx, &err);
 }
 
 /* Walk order as an array of map indices and a sub-page offset per walk. */
@@ -197,7 +213,7 @@ int lptsim_simulate(const char *name, struct lptsim_snapshot *snap,
 	size_t *idx;
 	uint64_t *offset;
 	struct lptsim_err lpt_err;
-	int nrows = 0, lpt_failed = 0;
+	int nrows = 0, lpt_failed = 0;   /* 1: build refused, 2: an update refused */
 	char what[200];
 
 	if (lptsim_ecpt_init(&ecpt, &opts->ecpt, err))
@@ -217,10 +233,14 @@ int lptsim_simulate(const char *name, struct lptsim_snapshot *snap,
 		lptsim_ecpt_insert(&ecpt, &snap->maps[i]);
 	}
 	if (trace) {
-		struct replay_ctx ctx = { .lpt = lpt, .ecpt = &ecpt, .err = err };
+		struct replay_ctx ctx = { .name = name, .lpt = lpt, .ecpt = &ecpt };
 		const struct lptsim_replay_ops ops = { replay_mapped, replay_unmapped };
+		int rc = lptsim_trace_replay(snap, trace, &ops, &ctx, &replay, err);
 
-		if (lptsim_trace_replay(snap, trace, &ops, &ctx, &replay, err) || ctx.failed) {
+		lpt = ctx.lpt;
+		if (ctx.lpt_failed)
+			lpt_failed = 2;
+		if (rc) {
 			lptsim_lpt_free(lpt);
 			lptsim_ecpt_free(&ecpt);
 			return -1;
@@ -252,7 +272,8 @@ int lptsim_simulate(const char *name, struct lptsim_snapshot *snap,
 		if (lpt)
 			walk_lpt(r, lpt, snap, idx, offset, &prog);
 		else
-			strcpy(r->lpt_misses, lpt_failed ? "build-failed" : "n/a");
+			strcpy(r->lpt_misses, lpt_failed == 2 ? "update-failed" :
+					      lpt_failed ? "build-failed" : "n/a");
 		walk_radix(r, opts, snap, idx, offset, &prog);
 		walk_ecpt(r, &ecpt, snap, idx, offset, &prog);
 		lptsim_progress_done(&prog);
