@@ -17,6 +17,8 @@
 #include "lpt_internal.h"
 
 #define COST_INF	(~0ULL)
+/* Index lines a leaf without room for its gaps is charged (see eval_leaf). */
+#define TIGHT_LINES	4
 
 struct bctx {
 	struct lpt *t;
@@ -38,7 +40,7 @@ struct plan {
 	uint64_t keys;
 	uint64_t extra;		/* extra lines summed over mappings */
 	uint64_t displaced;
-	uint64_t penalty;	/* leaves over the coverage limit */
+	uint64_t penalty;	/* cost of leaves past soft limits */
 	unsigned int kind;
 	uint64_t w0, w1;	/* node words (leaf: ptr/aux filled later) */
 	uint32_t nslots;	/* leaf */
@@ -69,11 +71,7 @@ static void plan_cost(const struct lpt *t, struct plan *pl)
 	/* cr(%) * ma = 100 * extra / keys; scaled by 1000 like the rest. */
 	if (pl->keys)
 		c += (uint64_t)p->w_coll * pl->extra * 100000 / pl->keys;
-	/*
-	 * A leaf past the coverage limit costs as much as a 1% collision
-	 * rate at one extra reference: allowed only when nothing else fits.
-	 */
-	c += pl->penalty * (uint64_t)p->w_coll * 1000;
+	c += pl->penalty;
 	pl->cost = c;
 }
 
@@ -266,12 +264,15 @@ static void eval_leaf(const struct bctx *b, size_t lo, size_t hi,
 		return;
 
 	/*
-	 * Direct: one slot per granule, collision free; gaps at the edges,
-	 * trimmed when the cap is tight.  (Insisting on the full gaps costs
-	 * more leaves under a small contiguity cap than the few extra
-	 * retrains it saves.)
+	 * Direct: one slot per granule, collision free; gaps at the edges.
+	 * When the cap leaves no room for the gaps, the leaf could not rescale
+	 * and each step of a growing heap would retrain, so such a leaf costs
+	 * TIGHT_LINES lines of index: split when that is cheap, not at any
+	 * price under a small contiguity cap.
 	 */
 	if (span <= b->cap && span <= (uint64_t)p->cov_slots * units) {
+		if (span * p->ga_scale_pct / 100 > b->cap)
+			pl->penalty = (uint64_t)p->w_size * 1000 * TIGHT_LINES;
 		direct_leaf(b, g, x_lo, span, pl);
 		return;
 	}
@@ -309,9 +310,12 @@ static void eval_leaf(const struct bctx *b, size_t lo, size_t hi,
 		return;
 	}
 
-	/* Last resort: direct past the coverage limit, at a price. */
+	/*
+	 * Last resort: direct past the coverage limit, costing as much as a
+	 * 1% collision rate at one extra reference.
+	 */
 	if (span <= b->cap) {
-		pl->penalty = 1;
+		pl->penalty = (uint64_t)p->w_coll * 1000;
 		direct_leaf(b, g, x_lo, span, pl);
 	}
 }
