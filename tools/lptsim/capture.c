@@ -259,6 +259,30 @@ struct lptsim_pm_scan_arg {
 
 #define LPTSIM_PAGEMAP_SCAN     _IOWR('f', 16, struct lptsim_pm_scan_arg)
 #define LPTSIM_PAGE_IS_PRESENT  (1u << 3)
+#define LPTSIM_PAGE_IS_HUGE     (1u << 6)
+
+/*
+ * A present range the kernel maps with PMDs (PAGE_IS_HUGE outside hugetlbfs):
+ * exact THP detection, root or not, so the alignment-and-kpageflags guess is
+ * not needed on this path.
+ */
+static int capture_pmd_range(struct capture *c, struct vma_ctx *vc, uint64_t vpn,
+			     uint64_t end_vpn, struct lptsim_err *err)
+{
+	for (; vpn + 512 <= end_vpn; vpn += 512) {
+		uint64_t pm;
+
+		if (vpn & 511)
+			return capture_range(c, vc, vpn, end_vpn, err);
+		if (read_pagemap(c, vpn, &pm, 1, err))
+			return -1;
+		if (lptsim_snap_add_map(c->snap, vpn, entry_pfn(c, pm) & ~511ull, LPTSIM_PS_2M,
+					page_flags(c, vc->perms, pm,
+						   kpageflags(c, (pm & PM_PFN_MASK) & ~511ull))))
+			return lptsim_fail(err, "capture: too many pages");
+	}
+	return vpn < end_vpn ? capture_range(c, vc, vpn, end_vpn, err) : 0;
+}
 
 /* Capture [start, end) through PAGEMAP_SCAN; -2 if the kernel lacks it. */
 static int capture_scanned(struct capture *c, struct vma_ctx *vc, uint64_t start,
@@ -279,14 +303,19 @@ static int capture_scanned(struct capture *c, struct vma_ctx *vc, uint64_t start
 		arg.vec = (uintptr_t)region;
 		arg.vec_len = REGIONS;
 		arg.category_mask = LPTSIM_PAGE_IS_PRESENT;
-		arg.return_mask = LPTSIM_PAGE_IS_PRESENT;
+		arg.return_mask = LPTSIM_PAGE_IS_PRESENT | LPTSIM_PAGE_IS_HUGE;
 		got = ioctl(c->pagemap_fd, LPTSIM_PAGEMAP_SCAN, &arg);
 		if (got < 0)
 			return pos == start ? -2 : lptsim_fail(err, "/proc/%d/pagemap: PAGEMAP_SCAN: %s",
 							      (int)c->pid, strerror(errno));
-		for (long r = 0; r < got; r++)
-			if (capture_range(c, vc, region[r].start >> 12, region[r].end >> 12, err))
+		for (long r = 0; r < got; r++) {
+			uint64_t lo = region[r].start >> 12, hi = region[r].end >> 12;
+			int huge = (region[r].categories & LPTSIM_PAGE_IS_HUGE) && vc->page_kb == 4;
+
+			if (huge ? capture_pmd_range(c, vc, lo, hi, err) :
+				   capture_range(c, vc, lo, hi, err))
 				return -1;
+		}
 		/* walk_end says how far the kernel got; no progress means done. */
 		if (arg.walk_end <= pos)
 			break;
@@ -310,7 +339,15 @@ static int capture_vma(struct capture *c, uint64_t start, uint64_t end,
 	if (info && info->rss_kb == 0)
 		return 0;
 	vc.entries = lptsim_xrealloc(NULL, CAPTURE_CHUNK, sizeof(*vc.entries));
-	rc = c->no_scan ? -2 : capture_scanned(c, &vc, start, end, err);
+	rc = -2;
+	if (!c->no_scan) {
+		/* The scan reports PMD mappings itself: no guessing from 4K entries. */
+		uint64_t budget = vc.thp_budget;
+
+		vc.thp_budget = 0;
+		rc = capture_scanned(c, &vc, start, end, err);
+		vc.thp_budget = budget;
+	}
 	if (rc == -2) {
 		/* Old kernel: read every entry of the VMA. */
 		c->no_scan = 1;
