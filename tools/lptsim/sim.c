@@ -89,11 +89,17 @@ static void note_miss(struct lptsim_result *r, const char *what)
 }
 
 static void fill_lpt(struct lptsim_result *r, struct lptsim_lpt *lpt,
-		     const struct lptsim_refstats *refs)
+		     const struct lptsim_refstats *refs, uint64_t nmaps)
 {
 	struct lptsim_lpt_stats st;
 
 	lptsim_lpt_stats(lpt, &st);
+	/*
+	 * Walks prove every mapped page is there; the count proves nothing
+	 * else is (a remove the library lost would otherwise go unseen).
+	 */
+	if (st.entries != nmaps)
+		r->lpt_wrong += st.entries > nmaps ? st.entries - nmaps : nmaps - st.entries;
 	r->lpt_ok = 1;
 	r->lpt_index_bytes = st.index_bytes;
 	r->lpt_depth = st.depth;
@@ -151,7 +157,7 @@ static void walk_lpt(struct lptsim_result *r, struct lptsim_lpt *lpt,
 		}
 		lptsim_refstats_add(&refs, w.refs);
 	}
-	fill_lpt(r, lpt, &refs);
+	fill_lpt(r, lpt, &refs, snap->nmaps);
 	r->lpt_walk_collision_rate = refs.walks ? (double)displaced / refs.walks : 0.0;
 	r->lpt_refs_per_collision = displaced ? (double)displaced_refs / displaced : 0.0;
 }
