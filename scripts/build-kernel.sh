@@ -13,8 +13,10 @@ release) frags=("$MMV_TOP/Kconfig.fragment") ;;
 debug) frags=("$MMV_TOP/Kconfig.fragment" "$MMV_TOP/Kconfig.debug.fragment") ;;
 *) die "usage: $0 release|debug" ;;
 esac
-src=$MMV_BUILD/linux out=$MMV_BUILD/kernel-$variant
-"$MMV_TOP/scripts/tree.sh" checkout linux
+# MMV_LINUX_SRC / MMV_KERNEL_OUT let a second worktree (e.g. a feature branch
+# made with `git worktree add`) build into its own directory.
+src=${MMV_LINUX_SRC:-$MMV_BUILD/linux} out=${MMV_KERNEL_OUT:-$MMV_BUILD/kernel-$variant}
+[ -n "${MMV_LINUX_SRC:-}" ] || "$MMV_TOP/scripts/tree.sh" checkout linux
 export KBUILD_BUILD_USER=mmvirt KBUILD_BUILD_HOST=build
 kmake() { make -s -C "$src" O="$out" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
 
@@ -50,7 +52,7 @@ build() {
 		grep -E 'error|Error' "$out/build.log" | head -30 >&2
 		die "kernel-$variant build failed (full log: $out/build.log)"
 	fi
-	note "built $out/arch/x86/boot/bzImage ($(cat "$src/.mmv-version" 2>/dev/null || echo linux))"
+	note "built $out/arch/x86/boot/bzImage"
 }
 
 with_build_lock bash -c "$(declare -f note die kmake configure build); set -euo pipefail; \

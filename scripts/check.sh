@@ -53,6 +53,9 @@ step "patch queue linux-6.12" bash scripts/tree.sh verify linux
 step "patch queue qemu-7.2" bash scripts/tree.sh verify qemu
 step "checkpatch --strict" bash scripts/checkpatch.sh
 
+# The realistic TLB/page-walk-cache model (docs/walkstats.md), so the walk
+# selftests check the caches too.
+WALK_CPU_OPTS=,walk-tlb-entries=1536,walk-tlb-ways=12,walk-pwc-entries=32
 qemu_ok=1 kernel_ok=1 initrd_ok=1
 step "qemu" build qemu bash scripts/build-qemu.sh || qemu_ok=0
 step "kernel-debug" build kernel-debug bash scripts/build-kernel.sh debug || kernel_ok=0
@@ -63,12 +66,15 @@ else
 fi
 
 if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
-	vm_tests=(--test kvm/nested_smoke_test)
-	[ -d "$MMV_BUILD/selftests/walkstats" ] && for t in "$MMV_BUILD"/selftests/walkstats/*_test; do
-		vm_tests+=(--test "walkstats/$(basename "$t")")
+	# Each suite lists the tests make check runs in selftests/<suite>/check.list.
+	vm_tests=()
+	for list in selftests/*/check.list; do
+		suite=$(basename "$(dirname "$list")")
+		for t in $(sed 's/#.*//' "$list"); do vm_tests+=(--test "$suite/$t"); done
 	done
 	step "VM selftests (debug kernel: DEBUG_VM, lockdep, KASAN)" \
-		bash scripts/vm.sh --variant debug --timeout 900 "${vm_tests[@]}"
+		bash scripts/vm.sh --variant debug --timeout 900 \
+		--cpu-opts "$WALK_CPU_OPTS" "${vm_tests[@]}"
 	step "tooling self-test (VM side)" bash tests/tooling/run.sh vm
 else
 	echo "not ok - VM selftests: not run, the guest did not build"

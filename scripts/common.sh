@@ -34,3 +34,7 @@ with_build_lock() {
 	mkdir -p "$MMV_BUILD"
 	flock "$MMV_BUILD/.bigbuild.lock" "$@"
 }
+
+# ccache keys on absolute paths unless told the base: with this a clone in
+# another directory (CI's fresh clone) reuses objects built here.
+export CCACHE_BASEDIR=$MMV_BUILD

@@ -5,12 +5,14 @@
 # GUEST_PROGS (copied with their shared libraries and the dynamic loader, so
 # unmodified Debian programs run in the guest) plus paths in GUEST_FILES.
 # Usage: mkinitramfs.sh release|debug   -> build/vm/initramfs-<variant>.cpio.gz
+# (MMV_INITRAMFS_OUT and MMV_MODULES_DIR override the output and module paths.)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 variant=${1:-}
 case "$variant" in release|debug) ;; *) die "usage: $0 release|debug" ;; esac
-out=$MMV_BUILD/vm/initramfs-$variant.cpio.gz
+out=${MMV_INITRAMFS_OUT:-$MMV_BUILD/vm/initramfs-$variant.cpio.gz}
+modules_dir=${MMV_MODULES_DIR:-$MMV_BUILD/modules-$variant}
 root=$(mktemp -d "$MMV_BUILD/vm-root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 
@@ -21,6 +23,10 @@ file -L "$bb" | grep -q 'statically linked' || die "need a static busybox (apt-g
 
 mkdir -p "$root"/{bin,sbin,etc/mmv,proc,sys,dev,tmp,run,selftests,usr/local/bin,lib/modules/extra,root}
 cp "$bb" "$root/bin/busybox"
+# The applet links must exist before /init (a #!/bin/sh script) can start.
+for applet in $("$bb" --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
 cp "$MMV_TOP/scripts/guest/init" "$root/init"
 chmod +x "$root/init"
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
@@ -28,8 +34,8 @@ echo "root:x:0:" > "$root/etc/group"
 
 [ -d "$MMV_BUILD/selftests" ] && cp -a "$MMV_BUILD/selftests/." "$root/selftests/"
 [ -d "$MMV_BUILD/guest-tools" ] && cp -a "$MMV_BUILD/guest-tools/." "$root/usr/local/bin/"
-if [ -d "$MMV_BUILD/modules-$variant" ]; then
-	find "$MMV_BUILD/modules-$variant" -name '*.ko' -exec cp {} "$root/lib/modules/extra/" \;
+if [ -d "$modules_dir" ]; then
+	find "$modules_dir" -name '*.ko' -exec cp {} "$root/lib/modules/extra/" \;
 fi
 
 copy_with_libs() {

@@ -122,7 +122,8 @@ cmd_verify() {
 	[ -f "$q/series" ] || die "$q/series missing"
 	# Reuse the scratch repository between runs: reset it to pristine.
 	if [ -d "$scratch/.git" ] && (cd "$scratch" && git rev-parse -q --verify pristine >/dev/null); then
-		(cd "$scratch" && git am --abort >/dev/null 2>&1; git reset -q --hard pristine && git clean -qfdx)
+		(cd "$scratch" && { git am --abort >/dev/null 2>&1 || true; } &&
+			git reset -q --hard pristine && git clean -qfdx)
 	else
 		make_pristine_repo "$name" "$scratch"
 	fi

@@ -7,12 +7,13 @@
 # lockdep or other kernel report, or when the guest hangs.
 #
 # Usage: vm.sh [--variant debug|release] [--timeout SECS] [--test-timeout SECS]
-#              [--cpu-opts ',prop=val'] [--quiet] [--test NAME]... [--run CMD]...
+#              [--cpu-opts ',prop=val'] [--quiet] [--kernel BZIMAGE] [--initrd CPIO]
+#              [--test NAME]... [--run CMD]...
 #        NAME is a path under build/selftests (e.g. kvm/nested_smoke_test).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-variant=debug timeout=600 test_timeout=300 cpu_opts="" quiet=0
+variant=debug timeout=600 test_timeout=300 cpu_opts="" quiet=0 kernel="" initrd=""
 plan=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -21,6 +22,8 @@ while [ $# -gt 0 ]; do
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--cpu-opts) cpu_opts=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
 	--test) plan+=("test $2"); shift 2 ;;
 	--run) plan+=("run $2"); shift 2 ;;
 	*) die "vm.sh: unknown argument '$1' (see the header of $0)" ;;
@@ -31,8 +34,8 @@ case "$variant" in release|debug) ;; *) die "--variant must be release or debug"
 [ ${#plan[@]} -gt 0 ] || die "nothing to do: give --test NAME or --run CMD"
 
 qemu=${QEMU:-$MMV_BUILD/qemu-build/qemu-system-x86_64}
-kernel=$MMV_BUILD/kernel-$variant/arch/x86/boot/bzImage
-initrd=$MMV_BUILD/vm/initramfs-$variant.cpio.gz
+kernel=${kernel:-$MMV_BUILD/kernel-$variant/arch/x86/boot/bzImage}
+initrd=${initrd:-$MMV_BUILD/vm/initramfs-$variant.cpio.gz}
 for f in "$qemu" "$kernel" "$initrd"; do
 	[ -e "$f" ] || die "$f is missing (run: make guest VARIANT=$variant)"
 done
@@ -89,6 +92,9 @@ grep -v 'TCG doesn.t support requested feature' "$work/qemu.out" | sed 's/^/  qe
 # Kernel reports.  Matched only on printk lines (timestamped), so test output
 # that happens to say "WARNING" does not count.
 splat_re='\] (BUG:|WARNING:|Oops|Kernel panic|kernel BUG|general protection fault|KASAN|UBSAN|.*possible circular locking|.*inconsistent lock state|.*possible recursive locking|.*suspicious RCU usage|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|watchdog: BUG: soft lockup|.*hard LOCKUP|.*rcu_.*detected stall|unreferenced object|Call Trace:)'
+
+# The serial console ends lines with CR LF; judge a copy without the CRs.
+tr -d '\r' < "$log" > "$log.txt" && mv "$log.txt" "$log"
 
 # Per-test results from the BEGIN/END markers.
 n=0

@@ -122,6 +122,22 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)
 	s->db = !code;
 }
 
+static void set_supported_cpuid(int kvm, int vcpu)
+{
+	int nent = 256;
+	struct kvm_cpuid2 *cpuid;
+
+	cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		bail("calloc cpuid");
+	cpuid->nent = nent;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
+		bail("KVM_GET_SUPPORTED_CPUID");
+	if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0)
+		bail("KVM_SET_CPUID2");
+	free(cpuid);
+}
+
 static int read_bool_param(const char *path)
 {
 	char c = 0;
@@ -182,6 +198,12 @@ int main(void)
 	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	if (run == MAP_FAILED)
 		bail("mmap kvm_run");
+
+	/*
+	 * KVM refuses EFER.LME until the vCPU's CPUID says long mode exists, so
+	 * hand it everything KVM supports, as a VMM would.
+	 */
+	set_supported_cpuid(kvm, vcpu);
 
 	/* Enter directly in 64-bit mode: KVM loads the hidden segment state. */
 	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
