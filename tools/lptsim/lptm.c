@@ -11,6 +11,7 @@
  */
 #include "lptm.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,20 +71,11 @@ static void *fake_alloc(void *ctx, size_t bytes, uint64_t *pa)
 
 static struct fake_block *fake_find(struct fake_phys *phys, uint64_t pa)
 {
-	size_t lo = 0, hi = phys->nblocks;
+	size_t n = lptsim_count_le(phys->blocks, phys->nblocks, sizeof(*phys->blocks),
+				   offsetof(struct fake_block, pa), pa);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (phys->blocks[mid].pa <= pa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return NULL;
-	if (pa - phys->blocks[lo - 1].pa < phys->blocks[lo - 1].bytes)
-		return &phys->blocks[lo - 1];
+	if (n && pa - phys->blocks[n - 1].pa < phys->blocks[n - 1].bytes)
+		return &phys->blocks[n - 1];
 	return NULL;
 }
 

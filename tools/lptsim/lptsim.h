@@ -88,8 +88,6 @@ int lptsim_snap_write(const struct lptsim_snapshot *snap, const char *path,
 		      struct lptsim_err *err);
 int lptsim_snap_read(struct lptsim_snapshot *snap, const char *path,
 		     struct lptsim_err *err);
-const struct lptsim_map *lptsim_snap_lookup(const struct lptsim_snapshot *snap,
-					    uint64_t vpn);
 int lptsim_read_file(const char *path, char **data, size_t *len,
 		     struct lptsim_err *err);
 int lptsim_split(char *line, char **field, int max);
@@ -108,6 +106,8 @@ void *lptsim_xrealloc(void *ptr, size_t nmemb, size_t size);
 char *lptsim_xstrdup(const char *s);
 double lptsim_now(void);
 int lptsim_parse_u64(const char *text, int base, uint64_t *out);
+size_t lptsim_count_le(const void *base, size_t n, size_t elem_size, size_t key_offset,
+		       uint64_t key);
 
 /* Progress on stderr, silent for the first two seconds of a run. */
 struct lptsim_progress {

@@ -145,27 +145,6 @@ int lptsim_snap_finish(struct lptsim_snapshot *snap, const char *what,
 	return 0;
 }
 
-const struct lptsim_map *lptsim_snap_lookup(const struct lptsim_snapshot *snap,
-					    uint64_t vpn)
-{
-	size_t lo = 0, hi = snap->nmaps;
-
-	/* Last mapping starting at or below vpn, then check it covers vpn. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (snap->maps[mid].vpn <= vpn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return NULL;
-	if (vpn < snap->maps[lo - 1].vpn + lptsim_psize_pages(snap->maps[lo - 1].psize))
-		return &snap->maps[lo - 1];
-	return NULL;
-}
-
 const char *lptsim_psize_name(unsigned psize)
 {
 	static const char *const names[] = { "4K", "2M", "1G" };

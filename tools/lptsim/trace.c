@@ -12,6 +12,7 @@
  */
 #include "trace.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,18 +186,12 @@ static int range_mapped(const struct replay *r, uint64_t vpn, uint64_t pages)
 static const struct lptsim_vma *vma_covering(const struct lptsim_snapshot *snap,
 					     uint64_t start, uint64_t end)
 {
-	size_t lo = 0, hi = snap->nvmas;
+	/* VMAs are disjoint and sorted, so their ends are sorted too. */
+	size_t n = lptsim_count_le(snap->vmas, snap->nvmas, sizeof(*snap->vmas),
+				   offsetof(struct lptsim_vma, end), start);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (snap->vmas[mid].end <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < snap->nvmas && snap->vmas[lo].start <= start && snap->vmas[lo].end >= end)
-		return &snap->vmas[lo];
+	if (n < snap->nvmas && snap->vmas[n].start <= start && snap->vmas[n].end >= end)
+		return &snap->vmas[n];
 	return NULL;
 }
 

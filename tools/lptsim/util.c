@@ -111,6 +111,30 @@ int lptsim_parse_u64(const char *text, int base, uint64_t *out)
  * Progress is silent for runs under 2 s; LPTSIM_PROGRESS_AFTER (seconds)
  * overrides that so the tests can see progress lines on small inputs.
  */
+/*
+ * In an array of n elements of elem_size bytes sorted by the uint64_t at
+ * key_offset, the number of elements whose key is <= key: the one binary
+ * search behind every "which mapping / block / VMA holds this address".
+ */
+size_t lptsim_count_le(const void *base, size_t n, size_t elem_size, size_t key_offset,
+		       uint64_t key)
+{
+	const unsigned char *bytes = base;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k;
+
+		memcpy(&k, bytes + mid * elem_size + key_offset, sizeof(k));
+		if (k <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void lptsim_progress_start(struct lptsim_progress *p, const char *what, int quiet)
 {
 	const char *after = getenv("LPTSIM_PROGRESS_AFTER");
