@@ -226,6 +226,13 @@ wait $bg 2>/dev/null
 check $rc "capture --pid of a running process"
 [ "$stat" = "S" ] || [ "$stat" = "R" ]
 check $? "captured process resumed after SIGSTOP (state $stat)"
+# The radix model's table memory against the kernel's own count for the same
+# instant: VmPTE covers every table but the top-level PGD, which radix counts.
+vmpte=$(sed -n 's/^source .*vmpte_kb=\([0-9]*\).*/\1/p' "$WORK/pid.snap")
+rdx=$("$LPTSIM" run --quiet --csv --order addr "$WORK/pid.snap" |
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next } { print $col["radix_table_bytes"] }')
+[ -n "$vmpte" ] && [ "$((rdx / 1024 - 4))" -eq "$vmpte" ]
+check $? "radix table memory matches the kernel's VmPTE (${rdx:-?} B vs ${vmpte:-?} kB + PGD)"
 
 # --- end to end on generated snapshots ---
 for kind in dense-heap sparse-mmap aslr-libs random; do

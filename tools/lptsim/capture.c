@@ -423,6 +423,29 @@ static void wait_stopped(pid_t pid)
 	}
 }
 
+/* The kernel's own page-table size for the process, -1 if unknown. */
+static long vmpte_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPTE: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * The source line names the process and carries VmPTE, the kernel's count
+ * of its page-table memory, which the radix model's table size can be
+ * checked against.
+ */
 static void describe(struct capture *c, const char *what)
 {
 	char path[64], comm[64] = "?", source[256];
@@ -435,8 +458,8 @@ static void describe(struct capture *c, const char *what)
 			comm[strcspn(comm, "\n")] = '\0';
 		fclose(f);
 	}
-	snprintf(source, sizeof(source), "capture pid=%d comm=%s%s%s", (int)c->pid, comm,
-		 what ? " cmd=" : "", what ? what : "");
+	snprintf(source, sizeof(source), "capture pid=%d comm=%s vmpte_kb=%ld%s%s", (int)c->pid,
+		 comm, vmpte_kb(c->pid), what ? " cmd=" : "", what ? what : "");
 	lptsim_sanitize_line(source, sizeof(source), source);
 	c->snap->source = lptsim_xstrdup(source);
 }
