@@ -300,6 +300,14 @@ LPTSIM_PROGRESS_AFTER=0 "$LPTSIM" run --quiet --csv "$WORK/e2e-dense-4k.snap" >/
 ! grep -q 'done in' "$WORK/progress.err"
 check $? "--quiet silences progress"
 
+# An empty address space (everything munmapped) is valid and must run cleanly.
+printf 'lptsim-trace 1\nmunmap 0 800000000000\nend 1\n' >"$WORK/all.trace"
+"$LPTSIM" replay "$WORK/good.snap" "$WORK/all.trace" -o "$WORK/empty.snap" 2>"$WORK/empty.err" &&
+	"$LPTSIM" show "$WORK/empty.snap" | grep -q '^mappings: 0' &&
+	"$LPTSIM" run --quiet --csv "$WORK/empty.snap" >"$WORK/empty.csv" 2>>"$WORK/empty.err" &&
+	grep -q '"no-walks"' "$WORK/empty.csv"
+check $? "empty address space: replay, show and run work, targets marked no-walks"
+
 # --- trace replay end to end ---
 {
 	echo "lptsim-trace 1"

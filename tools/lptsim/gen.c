@@ -243,13 +243,6 @@ static void drop_overlaps(struct lptsim_snapshot *snap)
 	snap->nmaps = out;
 }
 
-static int cmp_vpn(const void *a, const void *b)
-{
-	const struct lptsim_map *x = a, *y = b;
-
-	return x->vpn < y->vpn ? -1 : x->vpn > y->vpn;
-}
-
 static const struct {
 	const char *name;
 	void (*fill)(struct gen *g);
@@ -286,7 +279,7 @@ int lptsim_generate(struct lptsim_snapshot *snap, const char *kind, uint64_t see
 		if (strcmp(kind, generators[i].name))
 			continue;
 		generators[i].fill(&g);
-		qsort(snap->maps, snap->nmaps, sizeof(*snap->maps), cmp_vpn);
+		lptsim_snap_sort_maps(snap);
 		drop_overlaps(snap);
 		snprintf(source, sizeof(source), "gen %s seed=%llu pages=%llu thp=%u", kind,
 			 (unsigned long long)seed, (unsigned long long)pages, thp_percent);

@@ -82,6 +82,8 @@ int lptsim_snap_add_vma(struct lptsim_snapshot *snap, uint64_t start, uint64_t e
 			const char *perms, const char *name);
 int lptsim_snap_add_map(struct lptsim_snapshot *snap, uint64_t vpn, uint64_t pfn,
 			unsigned psize, unsigned flags);
+void lptsim_snap_sort_vmas(struct lptsim_snapshot *snap);
+void lptsim_snap_sort_maps(struct lptsim_snapshot *snap);
 int lptsim_snap_finish(struct lptsim_snapshot *snap, const char *what,
 		       struct lptsim_err *err);
 int lptsim_snap_write(const struct lptsim_snapshot *snap, const char *path,

@@ -114,6 +114,11 @@ static void fill_lpt(struct lptsim_result *r, struct lptsim_lpt *lpt,
 	r->lpt_refs_max = lptsim_refstats_pct(refs, 100.0);
 	r->lpt_single_ref = refs->walks ? (double)refs->hist[1] / refs->walks : 0.0;
 	r->lpt_misses[0] = '\0';
+	/* Targets are about walks: with none there is nothing to miss or meet. */
+	if (!refs->walks) {
+		strcpy(r->lpt_misses, "no-walks");
+		return;
+	}
 	if (r->lpt_single_ref < LPT_TARGET_SINGLE_REF)
 		note_miss(r, "1ref");
 	if (r->lpt_refs_mean > LPT_TARGET_MEAN_REFS)

@@ -91,6 +91,19 @@ static int cmp_vma(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* qsort must not see a NULL base even for zero elements (UBSan says so). */
+void lptsim_snap_sort_vmas(struct lptsim_snapshot *snap)
+{
+	if (snap->nvmas)
+		qsort(snap->vmas, snap->nvmas, sizeof(*snap->vmas), cmp_vma);
+}
+
+void lptsim_snap_sort_maps(struct lptsim_snapshot *snap)
+{
+	if (snap->nmaps)
+		qsort(snap->maps, snap->nmaps, sizeof(*snap->maps), cmp_map);
+}
+
 /*
  * Sort and validate.  "what" names the source (a file, a generator) so the
  * message says where the inconsistency came from.
@@ -100,8 +113,8 @@ int lptsim_snap_finish(struct lptsim_snapshot *snap, const char *what,
 {
 	size_t v = 0;
 
-	qsort(snap->vmas, snap->nvmas, sizeof(*snap->vmas), cmp_vma);
-	qsort(snap->maps, snap->nmaps, sizeof(*snap->maps), cmp_map);
+	lptsim_snap_sort_vmas(snap);
+	lptsim_snap_sort_maps(snap);
 	for (size_t i = 0; i < snap->nvmas; i++) {
 		const struct lptsim_vma *vma = &snap->vmas[i];
 

@@ -195,13 +195,6 @@ static const struct lptsim_vma *vma_covering(const struct lptsim_snapshot *snap,
 	return NULL;
 }
 
-static int cmp_vma_start(const void *a, const void *b)
-{
-	const struct lptsim_vma *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
 static int do_mmap(struct replay *r, const struct lptsim_event *ev, const char *path,
 		   struct lptsim_err *err)
 {
@@ -216,7 +209,7 @@ static int do_mmap(struct replay *r, const struct lptsim_event *ev, const char *
 					   (unsigned long long)snap->vmas[i].end);
 	if (lptsim_snap_add_vma(snap, ev->start, ev->end, ev->perms, ev->name))
 		return lptsim_fail(err, "%s:%lu: too many VMAs", path, ev->line);
-	qsort(snap->vmas, snap->nvmas, sizeof(*snap->vmas), cmp_vma_start);
+	lptsim_snap_sort_vmas(snap);
 	return 0;
 }
 
@@ -331,7 +324,7 @@ static void do_munmap(struct replay *r, const struct lptsim_event *ev,
 		snap->vmas[out++] = snap->vmas[i];
 	}
 	snap->nvmas = out;
-	qsort(snap->vmas, snap->nvmas, sizeof(*snap->vmas), cmp_vma_start);
+	lptsim_snap_sort_vmas(snap);
 	index_rebuild(r);
 }
 
