@@ -55,20 +55,24 @@ host_tests() {
 }
 
 vm_tests() {
+	# One boot for three: a crashing binary, one that never ends, one missing.
+	local out
+	out=$(bash "$top/scripts/vm.sh" --quiet --variant debug --test-timeout 8 \
+		--test harness/crash_on_purpose --test harness/hang_on_purpose \
+		--test no/such_test 2>&1)
+	local rc=$?
 	expect_fail "vm: a crashing test binary fails the run" \
 		'not ok - vm\(debug\): harness/crash_on_purpose # crashed \(signal 11\)' \
-		bash "$top/scripts/vm.sh" --quiet --variant debug --test-timeout 8 \
-		--test harness/crash_on_purpose --test harness/hang_on_purpose
+		sh -c 'printf "%s\n" "$1"; exit "$2"' - "$out" "$rc"
 	expect_fail "vm: a test that never ends is killed and fails" \
 		'not ok - vm\(debug\): harness/hang_on_purpose # killed after the 8s' \
-		bash "$top/scripts/vm.sh" --quiet --variant debug --test-timeout 8 \
-		--test harness/hang_on_purpose
+		sh -c 'printf "%s\n" "$1"; exit "$2"' - "$out" "$rc"
 	expect_fail "vm: a hung guest times out with a clear message" \
 		'did not finish within 45s' \
 		bash "$top/scripts/vm.sh" --quiet --variant debug --timeout 45 --test-timeout 600 \
 		--run "sleep 100000"
 	expect_fail "vm: a missing test binary fails" 'not ok - vm\(debug\): no/such_test' \
-		bash "$top/scripts/vm.sh" --quiet --variant debug --test no/such_test
+		sh -c 'printf "%s\n" "$1"; exit "$2"' - "$out" "$rc"
 	expect_fail "vm: bad arguments are rejected" 'unknown argument' \
 		bash "$top/scripts/vm.sh" --bogus
 }
