@@ -366,7 +366,7 @@ static void test_lpt_translates_every_page(void)
 		struct lptsim_lpt *lpt;
 		struct lptsim_err err;
 		struct lptsim_lpt_walk_out w;
-		unsigned wrong = 0;
+		unsigned int wrong = 0;
 		char name[128];
 		int rc;
 

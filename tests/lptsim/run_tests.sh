@@ -184,6 +184,7 @@ bad_trace t-unal 'lptsim-trace 1\nmunmap 10000000 10000001\nend 1\n' "unaligned 
 bad_trace t-zap 'lptsim-trace 1\nzap 10000000\nend 1\n' \
 	"zap without an end address" "2: unknown or malformed event"
 expect_error "--trace with no snapshot after it" "must be followed by the snapshot" "$LPTSIM" run --quiet "$good" --trace "$WORK/t-zap.trace"
+expect_error "two --trace for one snapshot" "two traces" "$LPTSIM" run --quiet --trace "$WORK/t-zap.trace" --trace "$WORK/t-zap.trace" "$good"
 head -c 30 "$WORK/t-count.trace" >"$WORK/t-trunc.trace"
 expect_error "truncated trace" "t-trunc.trace: does not end with a newline" "$LPTSIM" run --quiet --trace "$WORK/t-trunc.trace" "$good"
 

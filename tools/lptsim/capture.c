@@ -134,10 +134,10 @@ static uint64_t kpageflags(const struct capture *c, uint64_t pfn)
  * frame (it exists only because it was written), or soft-dirty on a
  * writable mapping when kpageflags is unavailable.
  */
-static unsigned page_flags(const struct capture *c, const char *perms, uint64_t pm,
+static unsigned int page_flags(const struct capture *c, const char *perms, uint64_t pm,
 			   uint64_t kpf)
 {
-	unsigned flags = lptsim_perms_flags(perms);
+	unsigned int flags = lptsim_perms_flags(perms);
 
 	if (c->kpageflags_fd >= 0) {
 		if ((kpf & (1ull << KPF_DIRTY)) ||
@@ -201,7 +201,7 @@ static int capture_range(struct capture *c, struct vma_ctx *vc, uint64_t vpn,
 		rc = read_pagemap(c, vpn, vc->entries, n, err);
 		for (size_t i = 0; i < n && !rc;) {
 			uint64_t v = vpn + i, pm = vc->entries[i];
-			unsigned psize = LPTSIM_PS_4K;
+			unsigned int psize = LPTSIM_PS_4K;
 
 			if (vc->page_kb == 1048576 && !(v & ((1u << 18) - 1)) && (pm & PM_PRESENT)) {
 				psize = LPTSIM_PS_1G;
@@ -376,7 +376,8 @@ static int capture_maps(struct capture *c, struct lptsim_err *err)
 		if (nl)
 			*nl = '\0';
 		n = lptsim_split(line, field, 6);
-		if (n < 5 || !(dash = strchr(field[0], '-'))) {
+		dash = n >= 5 ? strchr(field[0], '-') : NULL;
+		if (!dash) {
 			rc = lptsim_fail(err, "%s: unparsable line \"%s\"", path, line);
 			break;
 		}
@@ -400,24 +401,37 @@ static int capture_maps(struct capture *c, struct lptsim_err *err)
 	return rc;
 }
 
+/*
+ * The state letter of /proc/PID/stat (R, S, T, Z...), 0 if unreadable.  The
+ * command name before it may contain anything, so parse from the last ')'.
+ */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *paren = NULL;
+	char state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		paren = strrchr(buf, ')');
+	if (paren && paren[1] == ' ')
+		state = paren[2];
+	fclose(f);
+	return state;
+}
+
 /* Wait until every thread of pid is stopped (state T), at most ~1 s. */
 static void wait_stopped(pid_t pid)
 {
-	char path[64], buf[512];
 	struct timespec tick = { 0, 5 * 1000 * 1000 };
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	for (int tries = 0; tries < 200; tries++) {
-		FILE *f = fopen(path, "r");
-		char *paren;
-		int stopped = 0;
+		char state = proc_state(pid);
 
-		if (!f)
-			return;
-		if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
-			stopped = paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
-		fclose(f);
-		if (stopped)
+		if (!state || state == 'T' || state == 't')
 			return;
 		nanosleep(&tick, NULL);
 	}
@@ -505,9 +519,7 @@ static int capture_once(struct lptsim_snapshot *snap, pid_t pid, int stop,
 /* Has pid exited (or become a zombie)?  Sets *status for our own child. */
 static int gone(pid_t pid, int is_child, int *status)
 {
-	char path[64], buf[512], *paren;
-	FILE *f;
-	int zombie = 0;
+	char state;
 
 	if (is_child) {
 		/* WNOWAIT: leave the zombie for the caller's final reap. */
@@ -521,14 +533,8 @@ static int gone(pid_t pid, int is_child, int *status)
 	}
 	if (kill(pid, 0))
 		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 1;
-	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
-		zombie = paren[1] == ' ' && paren[2] == 'Z';
-	fclose(f);
-	return zombie;
+	state = proc_state(pid);
+	return !state || state == 'Z';
 }
 
 /* Sleep up to seconds in short naps; 1 if pid went away meanwhile. */

@@ -25,7 +25,7 @@
 #define TAG_KEY(tag)   ((tag) >> 8)
 #define TAG_MASK(tag)  ((tag) & 0xffu)
 
-static uint64_t slot_index(const struct lptsim_ecpt *e, unsigned psize, unsigned way,
+static uint64_t slot_index(const struct lptsim_ecpt *e, unsigned int psize, unsigned int way,
 			   uint64_t key, uint64_t entries)
 {
 	uint64_t seed = e->cfg.seed * 0x9e3779b97f4a7c15ull + psize * 131 + way * 7919 + 1;
@@ -57,9 +57,9 @@ int lptsim_ecpt_init(struct lptsim_ecpt *e, const struct lptsim_ecpt_cfg *cfg,
 	return 0;
 }
 
-static void table_alloc(struct ecpt_table *t, unsigned ways, uint64_t entries)
+static void table_alloc(struct ecpt_table *t, unsigned int ways, uint64_t entries)
 {
-	for (unsigned w = 0; w < ways; w++) {
+	for (unsigned int w = 0; w < ways; w++) {
 		t->slots[w] = calloc(entries, sizeof(uint64_t));
 		if (!t->slots[w]) {
 			fprintf(stderr, "lptsim: out of memory\n");
@@ -70,16 +70,16 @@ static void table_alloc(struct ecpt_table *t, unsigned ways, uint64_t entries)
 	t->used = 0;
 }
 
-static void place(struct lptsim_ecpt *e, unsigned psize, uint64_t tag);
+static void place(struct lptsim_ecpt *e, unsigned int psize, uint64_t tag);
 
 /* Double every way and re-place all entries: one rehash event. */
-static void grow(struct lptsim_ecpt *e, unsigned psize)
+static void grow(struct lptsim_ecpt *e, unsigned int psize)
 {
 	struct ecpt_table old = e->table[psize];
 
 	table_alloc(&e->table[psize], e->cfg.ways, old.entries_per_way * 2);
 	e->rehashes++;
-	for (unsigned w = 0; w < e->cfg.ways; w++) {
+	for (unsigned int w = 0; w < e->cfg.ways; w++) {
 		for (uint64_t i = 0; i < old.entries_per_way; i++) {
 			if (old.slots[w][i]) {
 				place(e, psize, old.slots[w][i]);
@@ -91,15 +91,15 @@ static void grow(struct lptsim_ecpt *e, unsigned psize)
 }
 
 /* d-ary cuckoo insertion with random-walk eviction. */
-static void place(struct lptsim_ecpt *e, unsigned psize, uint64_t tag)
+static void place(struct lptsim_ecpt *e, unsigned int psize, uint64_t tag)
 {
 	struct ecpt_table *t = &e->table[psize];
 
 	for (int kick = 0; kick < ECPT_MAX_KICKS; kick++) {
-		unsigned victim_way;
+		unsigned int victim_way;
 		uint64_t *slot;
 
-		for (unsigned w = 0; w < e->cfg.ways; w++) {
+		for (unsigned int w = 0; w < e->cfg.ways; w++) {
 			slot = &t->slots[w][slot_index(e, psize, w, TAG_KEY(tag), t->entries_per_way)];
 			if (!*slot) {
 				*slot = tag;
@@ -107,7 +107,7 @@ static void place(struct lptsim_ecpt *e, unsigned psize, uint64_t tag)
 				return;
 			}
 		}
-		victim_way = (unsigned)lptsim_rand_below(&e->rng, e->cfg.ways);
+		victim_way = (unsigned int)lptsim_rand_below(&e->rng, e->cfg.ways);
 		slot = &t->slots[victim_way][slot_index(e, psize, victim_way, TAG_KEY(tag),
 							t->entries_per_way)];
 		uint64_t evicted = *slot;
@@ -121,13 +121,13 @@ static void place(struct lptsim_ecpt *e, unsigned psize, uint64_t tag)
 	place(e, psize, tag);
 }
 
-static uint64_t *find_slot(struct lptsim_ecpt *e, unsigned psize, uint64_t key)
+static uint64_t *find_slot(struct lptsim_ecpt *e, unsigned int psize, uint64_t key)
 {
 	struct ecpt_table *t = &e->table[psize];
 
 	if (!t->entries_per_way)
 		return NULL;
-	for (unsigned w = 0; w < e->cfg.ways; w++) {
+	for (unsigned int w = 0; w < e->cfg.ways; w++) {
 		uint64_t *slot = &t->slots[w][slot_index(e, psize, w, key, t->entries_per_way)];
 
 		if (*slot && TAG_KEY(*slot) == key)
@@ -141,7 +141,7 @@ void lptsim_ecpt_insert(struct lptsim_ecpt *e, const struct lptsim_map *map)
 	struct ecpt_table *t = &e->table[map->psize];
 	uint64_t page = map->vpn / lptsim_psize_pages(map->psize);
 	uint64_t key = (page >> 3) + 1;
-	unsigned bit = 1u << (page & 7);
+	unsigned int bit = 1u << (page & 7);
 	uint64_t *slot = find_slot(e, map->psize, key);
 
 	*lptsim_u64map_get(&e->region_sizes, map->vpn >> 18) |= 1u << map->psize;
@@ -183,20 +183,20 @@ void lptsim_ecpt_reset_walks(struct lptsim_ecpt *e)
 }
 
 /* Page-size tables that hold anything: a CWC-less walk must probe them all. */
-static unsigned live_tables(const struct lptsim_ecpt *e)
+static unsigned int live_tables(const struct lptsim_ecpt *e)
 {
-	unsigned n = 0;
+	unsigned int n = 0;
 
-	for (unsigned s = 0; s < LPTSIM_PS_COUNT; s++)
+	for (unsigned int s = 0; s < LPTSIM_PS_COUNT; s++)
 		n += e->table[s].used != 0;
 	return n;
 }
 
-unsigned lptsim_ecpt_walk(struct lptsim_ecpt *e, uint64_t va, const struct lptsim_map *map)
+unsigned int lptsim_ecpt_walk(struct lptsim_ecpt *e, uint64_t va, const struct lptsim_map *map)
 {
 	uint64_t page = map->vpn / lptsim_psize_pages(map->psize);
 	uint64_t *slot = find_slot(e, map->psize, (page >> 3) + 1);
-	unsigned probes;
+	unsigned int probes;
 
 	if (!slot || !(TAG_MASK(*slot) & (1u << (page & 7))))
 		return 0;
@@ -206,13 +206,13 @@ unsigned lptsim_ecpt_walk(struct lptsim_ecpt *e, uint64_t va, const struct lptsi
 		e->cwc_assisted++;
 	} else if (e->cfg.pud_cwc && lptsim_lru_probe(&e->pud_cwc, va >> 30)) {
 		uint64_t *mask = lptsim_u64map_find(&e->region_sizes, va >> 30);
-		unsigned sizes = 0;
+		unsigned int sizes = 0;
 
 		e->cwc_assisted++;
 		if (map->psize == LPTSIM_PS_1G) {
 			probes = 1;
 		} else {
-			for (unsigned s = LPTSIM_PS_4K; s <= LPTSIM_PS_2M; s++)
+			for (unsigned int s = LPTSIM_PS_4K; s <= LPTSIM_PS_2M; s++)
 				sizes += mask && (*mask & (1u << s));
 			probes = e->cfg.ways * (sizes ? sizes : 1);
 		}
@@ -230,7 +230,7 @@ uint64_t lptsim_ecpt_table_bytes(const struct lptsim_ecpt *e)
 {
 	uint64_t bytes = 0;
 
-	for (unsigned s = 0; s < LPTSIM_PS_COUNT; s++)
+	for (unsigned int s = 0; s < LPTSIM_PS_COUNT; s++)
 		bytes += e->table[s].entries_per_way * e->cfg.ways * 64;
 	return bytes;
 }
@@ -239,7 +239,7 @@ double lptsim_ecpt_occupancy(const struct lptsim_ecpt *e)
 {
 	uint64_t used = 0, slots = 0;
 
-	for (unsigned s = 0; s < LPTSIM_PS_COUNT; s++) {
+	for (unsigned int s = 0; s < LPTSIM_PS_COUNT; s++) {
 		used += e->table[s].used;
 		slots += e->table[s].entries_per_way * e->cfg.ways;
 	}
@@ -248,8 +248,8 @@ double lptsim_ecpt_occupancy(const struct lptsim_ecpt *e)
 
 void lptsim_ecpt_free(struct lptsim_ecpt *e)
 {
-	for (unsigned s = 0; s < LPTSIM_PS_COUNT; s++)
-		for (unsigned w = 0; w < ECPT_MAX_WAYS; w++)
+	for (unsigned int s = 0; s < LPTSIM_PS_COUNT; s++)
+		for (unsigned int w = 0; w < ECPT_MAX_WAYS; w++)
 			free(e->table[s].slots[w]);
 	lptsim_u64map_free(&e->region_sizes);
 	lptsim_lru_free(&e->pmd_cwc);

@@ -15,10 +15,10 @@
 #define ECPT_MAX_WAYS 8
 
 struct lptsim_ecpt_cfg {
-	unsigned ways;              /* d, 3 in the paper */
-	unsigned initial_entries;   /* per way, power of two */
-	unsigned max_occupancy_pct; /* resize trigger */
-	unsigned pmd_cwc, pud_cwc;  /* cuckoo-walk cache entries, 0 disables */
+	unsigned int ways;              /* d, 3 in the paper */
+	unsigned int initial_entries;   /* per way, power of two */
+	unsigned int max_occupancy_pct; /* resize trigger */
+	unsigned int pmd_cwc, pud_cwc;  /* cuckoo-walk cache entries, 0 disables */
 	uint64_t seed;              /* hash seeds */
 };
 
@@ -49,7 +49,7 @@ void lptsim_ecpt_remove(struct lptsim_ecpt *e, const struct lptsim_map *map);
 /* Cold cuckoo-walk caches and zeroed walk counters, for a new walk order. */
 void lptsim_ecpt_reset_walks(struct lptsim_ecpt *e);
 /* One walk for va inside map; returns references, or 0 if the page is missing. */
-unsigned lptsim_ecpt_walk(struct lptsim_ecpt *e, uint64_t va, const struct lptsim_map *map);
+unsigned int lptsim_ecpt_walk(struct lptsim_ecpt *e, uint64_t va, const struct lptsim_map *map);
 uint64_t lptsim_ecpt_table_bytes(const struct lptsim_ecpt *e);
 double lptsim_ecpt_occupancy(const struct lptsim_ecpt *e);
 void lptsim_ecpt_free(struct lptsim_ecpt *e);

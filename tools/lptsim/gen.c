@@ -20,7 +20,7 @@ struct gen {
 	uint64_t rng;
 	uint64_t target_pages;   /* 4K-equivalent pages to populate */
 	uint64_t populated;      /* 4K-equivalent pages populated so far */
-	unsigned thp_percent;    /* chance an eligible 2M region becomes a THP */
+	unsigned int thp_percent;    /* chance an eligible 2M region becomes a THP */
 	uint64_t phys_next;      /* next frame of the current physical run */
 	uint64_t phys_left;      /* frames left in the current physical run */
 };
@@ -45,7 +45,7 @@ static uint64_t gen_frame(struct gen *g)
 	return g->phys_next++;
 }
 
-static uint64_t gen_huge_frame(struct gen *g, unsigned psize)
+static uint64_t gen_huge_frame(struct gen *g, unsigned int psize)
 {
 	uint64_t pages = lptsim_psize_pages(psize);
 	uint64_t slots = (GEN_PHYS_HI - GEN_PHYS_LO) / pages;
@@ -56,7 +56,7 @@ static uint64_t gen_huge_frame(struct gen *g, unsigned psize)
 /* Map one 4K page; writable pages are dirty most of the time. */
 static void gen_page(struct gen *g, uint64_t vpn, const char *perms)
 {
-	unsigned flags = lptsim_perms_flags(perms);
+	unsigned int flags = lptsim_perms_flags(perms);
 
 	if ((flags & LPTSIM_F_WRITE) && lptsim_rand_below(&g->rng, 10) < 7)
 		flags |= LPTSIM_F_DIRTY;
@@ -75,14 +75,14 @@ static int gen_full(const struct gen *g)
  * stretches of anonymous memory become THPs with probability thp_percent.
  */
 static void gen_populate(struct gen *g, uint64_t vpn, uint64_t pages,
-			 const char *perms, unsigned density, int anon)
+			 const char *perms, unsigned int density, int anon)
 {
 	uint64_t end = vpn + pages;
 
 	while (vpn < end && !gen_full(g)) {
 		if (anon && g->thp_percent && !(vpn & 511) && vpn + 512 <= end &&
 		    lptsim_rand_below(&g->rng, 100) < g->thp_percent) {
-			unsigned flags = lptsim_perms_flags(perms) | LPTSIM_F_DIRTY;
+			unsigned int flags = lptsim_perms_flags(perms) | LPTSIM_F_DIRTY;
 
 			lptsim_snap_add_map(g->snap, vpn, gen_huge_frame(g, LPTSIM_PS_2M),
 					    LPTSIM_PS_2M, flags);
@@ -160,7 +160,7 @@ static void gen_sparse_mmap(struct gen *g)
 	while (!gen_full(g)) {
 		/* Region sizes log-uniform over 16 pages .. 64 MiB. */
 		uint64_t pages = 16ull << lptsim_rand_below(&g->rng, 11);
-		unsigned density = 5 + (unsigned)lptsim_rand_below(&g->rng, 60);
+		unsigned int density = 5 + (unsigned int)lptsim_rand_below(&g->rng, 60);
 
 		pages += lptsim_rand_below(&g->rng, pages);
 		/* Gaps: adjacent, a guard page, or an unrelated hole. */
@@ -174,7 +174,7 @@ static void gen_aslr_libs(struct gen *g)
 {
 	uint64_t mmap_top;
 	uint64_t cursor;
-	unsigned lib = 0;
+	unsigned int lib = 0;
 	char name[64];
 
 	gen_common(g, &mmap_top);
@@ -192,11 +192,11 @@ static void gen_aslr_libs(struct gen *g)
 		cursor -= total + (lptsim_rand_below(&g->rng, 4) ? 0 : lptsim_rand_below(&g->rng, 4096));
 		base = cursor;
 		snprintf(name, sizeof(name), "/usr/lib/x86_64-linux-gnu/libgen%u.so.%u",
-			 lib++, (unsigned)lptsim_rand_below(&g->rng, 9));
+			 lib++, (unsigned int)lptsim_rand_below(&g->rng, 9));
 		gen_vma(g, base, hdr, "r--p", name);
 		gen_populate(g, base, hdr, "r--p", 100, 0);
 		gen_vma(g, base + hdr, text, "r-xp", name);
-		gen_populate(g, base + hdr, text, "r-xp", 20 + (unsigned)lptsim_rand_below(&g->rng, 70), 0);
+		gen_populate(g, base + hdr, text, "r-xp", 20 + (unsigned int)lptsim_rand_below(&g->rng, 70), 0);
 		gen_vma(g, base + hdr + text, ro, "r--p", name);
 		gen_populate(g, base + hdr + text, ro, "r--p", 50, 0);
 		gen_vma(g, base + hdr + text + ro, data, "rw-p", name);
@@ -215,7 +215,7 @@ static void gen_random(struct gen *g)
 	gen_vma(g, lo, hi - lo, "rw-p", "[random]");
 	while (!gen_full(g)) {
 		uint64_t roll = lptsim_rand_below(&g->rng, 1000);
-		unsigned psize = roll < 2 ? LPTSIM_PS_1G : roll < 30 ? LPTSIM_PS_2M : LPTSIM_PS_4K;
+		unsigned int psize = roll < 2 ? LPTSIM_PS_1G : roll < 30 ? LPTSIM_PS_2M : LPTSIM_PS_4K;
 		uint64_t pages = lptsim_psize_pages(psize);
 		uint64_t first = (lo + pages - 1) & ~(pages - 1);
 		uint64_t vpn = first + lptsim_rand_below(&g->rng, (hi - first) / pages) * pages;
@@ -259,7 +259,7 @@ const char *lptsim_gen_names(void)
 }
 
 int lptsim_generate(struct lptsim_snapshot *snap, const char *kind, uint64_t seed,
-		    uint64_t pages, unsigned thp_percent, struct lptsim_err *err)
+		    uint64_t pages, unsigned int thp_percent, struct lptsim_err *err)
 {
 	struct gen g = {
 		.snap = snap,

@@ -13,6 +13,6 @@
 
 const char *lptsim_gen_names(void);
 int lptsim_generate(struct lptsim_snapshot *snap, const char *kind, uint64_t seed,
-		    uint64_t pages, unsigned thp_percent, struct lptsim_err *err);
+		    uint64_t pages, unsigned int thp_percent, struct lptsim_err *err);
 
 #endif /* LPTSIM_GEN_H */

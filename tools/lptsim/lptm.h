@@ -13,13 +13,13 @@
 #include "lptsim.h"
 
 struct lptsim_lpt_cfg {
-	unsigned lwc_entries;          /* LVM walk cache size, 64 in the paper */
+	unsigned int lwc_entries;          /* LVM walk cache size, 64 in the paper */
 	uint64_t contiguity_bytes;     /* contiguity oracle answer, 0 = library default */
 };
 
 struct lptsim_lpt_stats {
 	uint64_t index_bytes;          /* internal + leaf nodes, 16 B each */
-	unsigned depth;
+	unsigned int depth;
 	uint64_t leaves;
 	uint64_t table_bytes;          /* gapped page tables */
 	uint64_t entries;              /* translations held */
@@ -41,9 +41,9 @@ void lptsim_lpt_reset_walks(struct lptsim_lpt *m);
 /* What one walk produced. */
 struct lptsim_lpt_walk_out {
 	uint64_t pfn;            /* frame of the 4K page containing va */
-	unsigned psize;          /* LPTSIM_PS_* of the translation */
-	unsigned refs;           /* memory references (distinct lines read) */
-	unsigned displacement;   /* slots between predicted and matching slot */
+	unsigned int psize;          /* LPTSIM_PS_* of the translation */
+	unsigned int refs;           /* memory references (distinct lines read) */
+	unsigned int displacement;   /* slots between predicted and matching slot */
 };
 
 /* Translate va: 0 and *out filled, or -1 for a fault. */

@@ -23,7 +23,7 @@ enum lptsim_psize {
 };
 
 /* Number of 4 KiB pages covered by one page of each size. */
-static inline uint64_t lptsim_psize_pages(unsigned psize)
+static inline uint64_t lptsim_psize_pages(unsigned int psize)
 {
 	return psize == LPTSIM_PS_1G ? (1ull << 18) :
 	       psize == LPTSIM_PS_2M ? (1ull << 9) : 1;
@@ -81,7 +81,7 @@ void lptsim_snap_free(struct lptsim_snapshot *snap);
 int lptsim_snap_add_vma(struct lptsim_snapshot *snap, uint64_t start, uint64_t end,
 			const char *perms, const char *name);
 int lptsim_snap_add_map(struct lptsim_snapshot *snap, uint64_t vpn, uint64_t pfn,
-			unsigned psize, unsigned flags);
+			unsigned int psize, unsigned int flags);
 void lptsim_snap_sort_vmas(struct lptsim_snapshot *snap);
 void lptsim_snap_sort_maps(struct lptsim_snapshot *snap);
 int lptsim_snap_finish(struct lptsim_snapshot *snap, const char *what,
@@ -94,11 +94,11 @@ int lptsim_read_file(const char *path, char **data, size_t *len,
 		     struct lptsim_err *err);
 int lptsim_split(char *line, char **field, int max);
 void lptsim_sanitize_line(char *dst, size_t cap, const char *src);
-const char *lptsim_psize_name(unsigned psize);
-int lptsim_psize_parse(const char *text, unsigned *psize);
-unsigned lptsim_perms_flags(const char *perms);
-void lptsim_flags_format(unsigned flags, char out[6]);
-int lptsim_flags_parse(const char *text, unsigned *flags);
+const char *lptsim_psize_name(unsigned int psize);
+int lptsim_psize_parse(const char *text, unsigned int *psize);
+unsigned int lptsim_perms_flags(const char *perms);
+void lptsim_flags_format(unsigned int flags, char out[6]);
+int lptsim_flags_parse(const char *text, unsigned int *flags);
 
 /* util.c */
 uint32_t lptsim_crc32(uint32_t crc, const void *buf, size_t len);
@@ -128,8 +128,8 @@ struct lptsim_refstats {
 	uint64_t hist[LPTSIM_REFS_MAX + 1];  /* last bucket collects >= MAX */
 	uint64_t walks, refs;
 };
-void lptsim_refstats_add(struct lptsim_refstats *s, unsigned refs);
+void lptsim_refstats_add(struct lptsim_refstats *s, unsigned int refs);
 double lptsim_refstats_mean(const struct lptsim_refstats *s);
-unsigned lptsim_refstats_pct(const struct lptsim_refstats *s, double pct);
+unsigned int lptsim_refstats_pct(const struct lptsim_refstats *s, double pct);
 
 #endif /* LPTSIM_H */

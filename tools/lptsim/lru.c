@@ -11,7 +11,7 @@
 
 #include "lptsim.h"
 
-void lptsim_lru_init(struct lptsim_lru *c, unsigned size)
+void lptsim_lru_init(struct lptsim_lru *c, unsigned int size)
 {
 	memset(c, 0, sizeof(*c));
 	c->size = size;
@@ -29,7 +29,7 @@ void lptsim_lru_free(struct lptsim_lru *c)
 int lptsim_lru_probe(struct lptsim_lru *c, uint64_t tag)
 {
 	c->lookups++;
-	for (unsigned i = 0; i < c->used; i++) {
+	for (unsigned int i = 0; i < c->used; i++) {
 		if (c->tags[i] == tag) {
 			c->stamps[i] = ++c->clock;
 			c->hits++;
@@ -41,17 +41,17 @@ int lptsim_lru_probe(struct lptsim_lru *c, uint64_t tag)
 
 void lptsim_lru_fill(struct lptsim_lru *c, uint64_t tag)
 {
-	unsigned victim = 0;
+	unsigned int victim = 0;
 
 	if (!c->size)
 		return;
-	for (unsigned i = 0; i < c->used; i++)
+	for (unsigned int i = 0; i < c->used; i++)
 		if (c->tags[i] == tag)
 			return;
 	if (c->used < c->size) {
 		victim = c->used++;
 	} else {
-		for (unsigned i = 1; i < c->used; i++)
+		for (unsigned int i = 1; i < c->used; i++)
 			if (c->stamps[i] < c->stamps[victim])
 				victim = i;
 	}

@@ -13,14 +13,14 @@
 #define LPTSIM_LRU_MAX 1024
 
 struct lptsim_lru {
-	unsigned size, used;
+	unsigned int size, used;
 	uint64_t clock;
 	uint64_t *tags;
 	uint64_t *stamps;     /* last use, for LRU replacement */
 	uint64_t lookups, hits;
 };
 
-void lptsim_lru_init(struct lptsim_lru *c, unsigned size);
+void lptsim_lru_init(struct lptsim_lru *c, unsigned int size);
 void lptsim_lru_free(struct lptsim_lru *c);
 /* Look tag up, count the lookup; on a miss insert it (evicting the LRU tag). */
 int lptsim_lru_access(struct lptsim_lru *c, uint64_t tag);

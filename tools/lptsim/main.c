@@ -53,7 +53,7 @@ static int bad_arg(const char *opt, const char *why)
 	return 1;
 }
 
-/* Option value as an unsigned in [lo, hi]. */
+/* Option value as an unsigned int in [lo, hi]. */
 static int opt_u64(int argc, char **argv, int *i, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	const char *opt = argv[*i];
@@ -97,12 +97,12 @@ static int opt_seconds(int argc, char **argv, int *i, double lo, double *out)
 	return 0;
 }
 
-/* "a,b[,c]" into n unsigned values each <= hi. */
-static int opt_list(int argc, char **argv, int *i, unsigned n, unsigned hi, unsigned *out)
+/* "a,b[,c]" into n unsigned int values each <= hi. */
+static int opt_list(int argc, char **argv, int *i, unsigned int n, unsigned int hi, unsigned int *out)
 {
 	const char *opt = argv[*i], *text = opt_str(argc, argv, i);
 	char buf[64], *tok, *save = NULL;
-	unsigned got = 0;
+	unsigned int got = 0;
 
 	if (!text)
 		return -1;
@@ -112,7 +112,7 @@ static int opt_list(int argc, char **argv, int *i, unsigned n, unsigned hi, unsi
 
 		if (got == n || lptsim_parse_u64(tok, 10, &v) || v > hi)
 			break;
-		out[got++] = (unsigned)v;
+		out[got++] = (unsigned int)v;
 	}
 	if (got != n || tok) {
 		fprintf(stderr, "lptsim: %s: expected %u comma-separated numbers each <= %u, got \"%s\"\n",
@@ -138,7 +138,8 @@ static int cmd_capture(int argc, char **argv)
 			if (opt_u64(argc, argv, &i, 1, 1u << 22, &pid))
 				return 1;
 		} else if (!strcmp(argv[i], "-o")) {
-			if (!(out = opt_str(argc, argv, &i)))
+			out = opt_str(argc, argv, &i);
+			if (!out)
 				return 1;
 		} else if (!strcmp(argv[i], "--after")) {
 			if (opt_seconds(argc, argv, &i, 0, &after))
@@ -150,7 +151,8 @@ static int cmd_capture(int argc, char **argv)
 			if (opt_seconds(argc, argv, &i, 0, &series.duration))
 				return 1;
 		} else if (!strcmp(argv[i], "--trace-out")) {
-			if (!(trace_out = opt_str(argc, argv, &i)))
+			trace_out = opt_str(argc, argv, &i);
+			if (!trace_out)
 				return 1;
 		} else if (!strcmp(argv[i], "--no-stop")) {
 			stop = 0;
@@ -215,7 +217,8 @@ static int cmd_gen(int argc, char **argv)
 			if (opt_u64(argc, argv, &i, 0, 100, &thp))
 				return 1;
 		} else if (!strcmp(argv[i], "-o")) {
-			if (!(out = opt_str(argc, argv, &i)))
+			out = opt_str(argc, argv, &i);
+			if (!out)
 				return 1;
 		} else {
 			return bad_arg(argv[i], "unknown gen option");
@@ -223,7 +226,7 @@ static int cmd_gen(int argc, char **argv)
 	}
 	if (!out || !pages)
 		return bad_arg("gen", "--pages N and -o FILE are required");
-	if (lptsim_generate(&snap, kind, seed, pages, (unsigned)thp, &err))
+	if (lptsim_generate(&snap, kind, seed, pages, (unsigned int)thp, &err))
 		return die(&err);
 	rc = lptsim_snap_write(&snap, out, &err);
 	lptsim_snap_free(&snap);
@@ -314,7 +317,7 @@ static int cmd_run(int argc, char **argv)
 	struct lptsim_err err;
 	size_t npaths = 0, nrows = 0;
 	uint64_t v;
-	unsigned pair[2];
+	unsigned int pair[2];
 	int rc = 1;
 
 	if (!paths || !traces) {
@@ -332,10 +335,16 @@ static int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--quiet")) {
 			opts.quiet = 1;
 		} else if (!strcmp(a, "--json-out")) {
-			if (!(json_out = opt_str(argc, argv, &i)))
+			json_out = opt_str(argc, argv, &i);
+			if (!json_out)
 				goto out;
 		} else if (!strcmp(a, "--trace")) {
-			if (!(trace_path = opt_str(argc, argv, &i)))
+			if (trace_path) {
+				bad_arg("--trace", "two traces for one snapshot");
+				goto out;
+			}
+			trace_path = opt_str(argc, argv, &i);
+			if (!trace_path)
 				goto out;
 		} else if (!strcmp(a, "--order")) {
 			const char *o = opt_str(argc, argv, &i);
@@ -358,7 +367,7 @@ static int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--lwc")) {
 			if (opt_u64(argc, argv, &i, 1, LPTSIM_LRU_MAX, &v))
 				goto out;
-			opts.lpt.lwc_entries = (unsigned)v;
+			opts.lpt.lwc_entries = (unsigned int)v;
 		} else if (!strcmp(a, "--contiguity")) {
 			if (opt_u64(argc, argv, &i, 4096, 1ull << 30, &opts.lpt.contiguity_bytes))
 				goto out;
@@ -368,7 +377,7 @@ static int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--ecpt-ways")) {
 			if (opt_u64(argc, argv, &i, 2, ECPT_MAX_WAYS, &v))
 				goto out;
-			opts.ecpt.ways = (unsigned)v;
+			opts.ecpt.ways = (unsigned int)v;
 		} else if (!strcmp(a, "--ecpt-entries")) {
 			if (opt_u64(argc, argv, &i, 8, 1u << 24, &v))
 				goto out;
@@ -376,11 +385,11 @@ static int cmd_run(int argc, char **argv)
 				bad_arg("--ecpt-entries", "must be a power of two");
 				goto out;
 			}
-			opts.ecpt.initial_entries = (unsigned)v;
+			opts.ecpt.initial_entries = (unsigned int)v;
 		} else if (!strcmp(a, "--ecpt-occupancy")) {
 			if (opt_u64(argc, argv, &i, 10, 95, &v))
 				goto out;
-			opts.ecpt.max_occupancy_pct = (unsigned)v;
+			opts.ecpt.max_occupancy_pct = (unsigned int)v;
 		} else if (!strcmp(a, "--cwc")) {
 			if (opt_list(argc, argv, &i, 2, LPTSIM_LRU_MAX, pair))
 				goto out;

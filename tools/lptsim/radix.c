@@ -13,7 +13,7 @@
 #include <string.h>
 
 /* Shift of the VA bits that select an entry at each level. */
-static const unsigned level_shift[RADIX_LEVELS] = { 39, 30, 21, 12 };
+static const unsigned int level_shift[RADIX_LEVELS] = { 39, 30, 21, 12 };
 
 void lptsim_radix_init(struct lptsim_radix *r, const struct lptsim_radix_cfg *cfg,
 		       const struct lptsim_snapshot *snap)
@@ -32,10 +32,10 @@ void lptsim_radix_init(struct lptsim_radix *r, const struct lptsim_radix_cfg *cf
 		lptsim_u64map_init(&tables[l]);
 	for (size_t i = 0; i < snap->nmaps; i++) {
 		uint64_t va = snap->maps[i].vpn << 12;
-		unsigned leaf = snap->maps[i].psize == LPTSIM_PS_1G ? RADIX_PDPT :
+		unsigned int leaf = snap->maps[i].psize == LPTSIM_PS_1G ? RADIX_PDPT :
 				snap->maps[i].psize == LPTSIM_PS_2M ? RADIX_PD : RADIX_PT;
 
-		for (unsigned l = RADIX_PDPT; l <= leaf; l++)
+		for (unsigned int l = RADIX_PDPT; l <= leaf; l++)
 			lptsim_u64map_get(&tables[l], va >> level_shift[l - 1]);
 	}
 	r->table_pages[RADIX_PML4] = 1;
@@ -45,16 +45,16 @@ void lptsim_radix_init(struct lptsim_radix *r, const struct lptsim_radix_cfg *cf
 		lptsim_u64map_free(&tables[l]);
 }
 
-unsigned lptsim_radix_walk(struct lptsim_radix *r, uint64_t va, const struct lptsim_map *map)
+unsigned int lptsim_radix_walk(struct lptsim_radix *r, uint64_t va, const struct lptsim_map *map)
 {
-	unsigned leaf = map->psize == LPTSIM_PS_1G ? RADIX_PDPT :
+	unsigned int leaf = map->psize == LPTSIM_PS_1G ? RADIX_PDPT :
 			map->psize == LPTSIM_PS_2M ? RADIX_PD : RADIX_PT;
-	unsigned start = RADIX_PML4, refs;
+	unsigned int start = RADIX_PML4, refs;
 
 	/* Deepest cached non-leaf entry first: a PDE hit beats a PDPTE hit. */
 	for (int l = (int)leaf - 1; l >= RADIX_PML4; l--) {
 		if (lptsim_lru_probe(&r->pwc[l], va >> level_shift[l])) {
-			start = (unsigned)l + 1;
+			start = (unsigned int)l + 1;
 			break;
 		}
 	}
@@ -62,7 +62,7 @@ unsigned lptsim_radix_walk(struct lptsim_radix *r, uint64_t va, const struct lpt
 	if (start != RADIX_PML4)
 		r->walks_with_pwc_hit++;
 	/* Every non-leaf entry read on the way is now cached. */
-	for (unsigned l = start; l < leaf; l++)
+	for (unsigned int l = start; l < leaf; l++)
 		lptsim_lru_fill(&r->pwc[l], va >> level_shift[l]);
 	lptsim_refstats_add(&r->refs, refs);
 	return refs;

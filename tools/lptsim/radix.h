@@ -14,7 +14,7 @@
 enum lptsim_radix_level { RADIX_PML4 = 0, RADIX_PDPT, RADIX_PD, RADIX_PT, RADIX_LEVELS };
 
 struct lptsim_radix_cfg {
-	unsigned pwc_entries[3];   /* PML4E, PDPTE, PDE cache sizes; 0 disables */
+	unsigned int pwc_entries[3];   /* PML4E, PDPTE, PDE cache sizes; 0 disables */
 };
 
 struct lptsim_radix {
@@ -27,7 +27,7 @@ struct lptsim_radix {
 void lptsim_radix_init(struct lptsim_radix *r, const struct lptsim_radix_cfg *cfg,
 		       const struct lptsim_snapshot *snap);
 /* One walk for an address inside map; returns the memory references it took. */
-unsigned lptsim_radix_walk(struct lptsim_radix *r, uint64_t va, const struct lptsim_map *map);
+unsigned int lptsim_radix_walk(struct lptsim_radix *r, uint64_t va, const struct lptsim_map *map);
 uint64_t lptsim_radix_table_bytes(const struct lptsim_radix *r);
 void lptsim_radix_free(struct lptsim_radix *r);
 

@@ -103,7 +103,7 @@ static void cell(char *buf, size_t cap, const struct col *c, const struct lptsim
 		snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)base);
 		break;
 	case COL_UINT:
-		snprintf(buf, cap, "%u", *(const unsigned *)base);
+		snprintf(buf, cap, "%u", *(const unsigned int *)base);
 		break;
 	case COL_F3:
 		snprintf(buf, cap, json ? "%.6f" : "%.3f", *(const double *)base);

@@ -260,7 +260,7 @@ int lptsim_simulate(const char *name, struct lptsim_snapshot *snap,
 	lptsim_progress_done(&prog);
 	idx = lptsim_xrealloc(NULL, snap->nmaps + 1, sizeof(*idx));
 	offset = lptsim_xrealloc(NULL, snap->nmaps + 1, sizeof(*offset));
-	for (unsigned order = LPTSIM_ORDER_ADDRESS; order <= LPTSIM_ORDER_RANDOM; order <<= 1) {
+	for (unsigned int order = LPTSIM_ORDER_ADDRESS; order <= LPTSIM_ORDER_RANDOM; order <<= 1) {
 		struct lptsim_result *r = &results[nrows];
 
 		if (!(opts->orders & order))

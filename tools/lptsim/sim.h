@@ -19,7 +19,7 @@ struct lptsim_opts {
 	struct lptsim_ecpt_cfg ecpt;
 	struct lptsim_lpt_cfg lpt;
 	uint64_t seed;          /* random walk order */
-	unsigned orders;        /* LPTSIM_ORDER_* mask */
+	unsigned int orders;        /* LPTSIM_ORDER_* mask */
 	int quiet;              /* no progress lines */
 };
 
@@ -38,7 +38,7 @@ struct lptsim_result {
 	/* learned page table */
 	int lpt_ok;                  /* 0: library not built in; columns are n/a */
 	uint64_t lpt_index_bytes, lpt_leaves, lpt_table_bytes, lpt_retrains, lpt_rescalings;
-	unsigned lpt_depth, lpt_refs_p99, lpt_refs_max;
+	unsigned int lpt_depth, lpt_refs_p99, lpt_refs_max;
 	double lpt_collision_rate, lpt_refs_mean, lpt_single_ref, lpt_lwc_hit;
 	double lpt_walk_collision_rate;  /* walks whose entry was displaced */
 	double lpt_refs_per_collision;   /* mean references of those walks */
@@ -46,11 +46,11 @@ struct lptsim_result {
 	char lpt_misses[64];         /* targets missed, comma separated, "-" if none */
 	/* radix */
 	double rdx_refs_mean, rdx_pwc_hit, rdx_level_hit[3];
-	unsigned rdx_refs_p99, rdx_refs_max;
+	unsigned int rdx_refs_p99, rdx_refs_max;
 	uint64_t rdx_table_bytes;
 	/* ECPT */
 	double ecpt_refs_mean, ecpt_occupancy, ecpt_cwc_hit;
-	unsigned ecpt_refs_p99, ecpt_refs_max;
+	unsigned int ecpt_refs_p99, ecpt_refs_max;
 	uint64_t ecpt_table_bytes, ecpt_rehashes, ecpt_faults;
 };
 

@@ -59,7 +59,7 @@ int lptsim_snap_add_vma(struct lptsim_snapshot *snap, uint64_t start, uint64_t e
 }
 
 int lptsim_snap_add_map(struct lptsim_snapshot *snap, uint64_t vpn, uint64_t pfn,
-			unsigned psize, unsigned flags)
+			unsigned int psize, unsigned int flags)
 {
 	struct lptsim_map *map;
 
@@ -158,16 +158,16 @@ int lptsim_snap_finish(struct lptsim_snapshot *snap, const char *what,
 	return 0;
 }
 
-const char *lptsim_psize_name(unsigned psize)
+const char *lptsim_psize_name(unsigned int psize)
 {
 	static const char *const names[] = { "4K", "2M", "1G" };
 
 	return psize < LPTSIM_PS_COUNT ? names[psize] : "?";
 }
 
-int lptsim_psize_parse(const char *text, unsigned *psize)
+int lptsim_psize_parse(const char *text, unsigned int *psize)
 {
-	for (unsigned i = 0; i < LPTSIM_PS_COUNT; i++) {
+	for (unsigned int i = 0; i < LPTSIM_PS_COUNT; i++) {
 		if (!strcmp(text, lptsim_psize_name(i))) {
 			*psize = i;
 			return 0;
@@ -177,9 +177,9 @@ int lptsim_psize_parse(const char *text, unsigned *psize)
 }
 
 /* Base flags of a present user page in a VMA with these "rwxp" permissions. */
-unsigned lptsim_perms_flags(const char *perms)
+unsigned int lptsim_perms_flags(const char *perms)
 {
-	unsigned flags = LPTSIM_F_USER | LPTSIM_F_ACCESSED;
+	unsigned int flags = LPTSIM_F_USER | LPTSIM_F_ACCESSED;
 
 	if (perms[1] == 'w')
 		flags |= LPTSIM_F_WRITE;
@@ -191,16 +191,16 @@ unsigned lptsim_perms_flags(const char *perms)
 /* Flags as five positional letters: w u n(X) a d, '-' when clear. */
 static const char flag_letters[] = "wunad";
 
-void lptsim_flags_format(unsigned flags, char out[6])
+void lptsim_flags_format(unsigned int flags, char out[6])
 {
 	for (int i = 0; i < 5; i++)
 		out[i] = flags & (1u << i) ? flag_letters[i] : '-';
 	out[5] = '\0';
 }
 
-int lptsim_flags_parse(const char *text, unsigned *flags)
+int lptsim_flags_parse(const char *text, unsigned int *flags)
 {
-	unsigned f = 0;
+	unsigned int f = 0;
 
 	if (strlen(text) != 5)
 		return -1;
@@ -460,7 +460,7 @@ static int parse_map(struct snap_reader *r, struct lptsim_snapshot *snap,
 	char *f[7];
 	int n;
 	uint64_t vpn, pfn, count = 1, step;
-	unsigned psize, flags;
+	unsigned int psize, flags;
 
 	if (need_line(r, "a mapping record", err))
 		return -1;

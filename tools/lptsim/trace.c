@@ -168,7 +168,7 @@ static int range_mapped(const struct replay *r, uint64_t vpn, uint64_t pages)
 {
 	uint64_t *slot;
 
-	for (unsigned s = LPTSIM_PS_2M; s < LPTSIM_PS_COUNT; s++) {
+	for (unsigned int s = LPTSIM_PS_2M; s < LPTSIM_PS_COUNT; s++) {
 		uint64_t base = vpn & ~(lptsim_psize_pages(s) - 1);
 
 		slot = lptsim_u64map_find(&r->index, base);
@@ -240,7 +240,7 @@ static int zap_by_index(struct replay *r, const struct lptsim_event *ev,
 	if (pages > 4096)
 		return 0;
 	/* Huge pages that start before the range but reach into it. */
-	for (unsigned s = LPTSIM_PS_2M; s < LPTSIM_PS_COUNT; s++) {
+	for (unsigned int s = LPTSIM_PS_2M; s < LPTSIM_PS_COUNT; s++) {
 		slot = lptsim_u64map_find(&r->index, first & ~(lptsim_psize_pages(s) - 1));
 		if (slot && *slot && r->snap->maps[*slot - 1].psize == s)
 			unmap_slot(r, slot, stats);
@@ -334,7 +334,7 @@ static int do_fault(struct replay *r, const struct lptsim_event *ev, const char 
 	uint64_t pages = lptsim_psize_pages(ev->psize);
 	const struct lptsim_vma *vma = vma_covering(r->snap, ev->vpn << 12, (ev->vpn + pages) << 12);
 	struct lptsim_map map;
-	unsigned flags;
+	unsigned int flags;
 
 	if (!vma)
 		return lptsim_fail(err, "%s:%lu: fault at vpn %llx (%s) is not inside one VMA",

@@ -23,7 +23,7 @@ struct lptsim_event {
 	unsigned long line;      /* in the trace file, for error messages */
 	uint64_t start, end;     /* byte range for mmap/munmap/zap */
 	uint64_t vpn, pfn;       /* fault; pfn UINT64_MAX = allocate one */
-	unsigned psize;
+	unsigned int psize;
 	char perms[5];
 	char *name;
 };

@@ -91,7 +91,7 @@ double lptsim_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Whole-string unsigned parse: no sign, no trailing junk, no overflow. */
+/* Whole-string unsigned int parse: no sign, no trailing junk, no overflow. */
 int lptsim_parse_u64(const char *text, int base, uint64_t *out)
 {
 	char *end;
@@ -169,7 +169,7 @@ void lptsim_progress_done(struct lptsim_progress *p)
 		fprintf(stderr, "lptsim: %s: done in %.1f s\n", p->what, now - p->start);
 }
 
-void lptsim_refstats_add(struct lptsim_refstats *s, unsigned refs)
+void lptsim_refstats_add(struct lptsim_refstats *s, unsigned int refs)
 {
 	s->hist[refs < LPTSIM_REFS_MAX ? refs : LPTSIM_REFS_MAX]++;
 	s->walks++;
@@ -182,7 +182,7 @@ double lptsim_refstats_mean(const struct lptsim_refstats *s)
 }
 
 /* Smallest r such that at least pct percent of walks took <= r references. */
-unsigned lptsim_refstats_pct(const struct lptsim_refstats *s, double pct)
+unsigned int lptsim_refstats_pct(const struct lptsim_refstats *s, double pct)
 {
 	uint64_t need, seen = 0;
 
@@ -191,7 +191,7 @@ unsigned lptsim_refstats_pct(const struct lptsim_refstats *s, double pct)
 	need = (uint64_t)((pct / 100.0) * s->walks + 0.999999);
 	if (need == 0)
 		need = 1;
-	for (unsigned r = 0; r <= LPTSIM_REFS_MAX; r++) {
+	for (unsigned int r = 0; r <= LPTSIM_REFS_MAX; r++) {
 		seen += s->hist[r];
 		if (seen >= need)
 			return r;
