@@ -224,7 +224,11 @@ int lpt_read8(void *ctx, uint64_t pa, uint64_t *val);
 /* Value for the root register; changes on every build/retrain. */
 uint64_t lpt_root(const struct lpt *t);
 
-/* Copy out up to @max mappings sorted by va; returns how many exist. */
+/*
+ * Copy out up to @max mappings (A/D merged over copies) and return how many
+ * exist; the output is sorted by va when all of them fit.  @out may be NULL
+ * to count.
+ */
 size_t lpt_collect(struct lpt *t, struct lpt_map *out, size_t max);
 
 void lpt_get_stats(const struct lpt *t, struct lpt_stats *s);

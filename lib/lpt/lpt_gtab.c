@@ -144,8 +144,8 @@ static bool copy_window(const struct lpt_leaf *lf, const uint64_t *node,
 }
 
 /* Rewrite (@pte) or clear (@pte NULL) every copy of the page @tag names. */
-static uint32_t for_each_copy(struct lpt_leaf *lf, const uint64_t *node,
-			      uint64_t tag, const uint64_t *pte)
+static uint32_t rewrite_copies(struct lpt_leaf *lf, const uint64_t *node,
+			       uint64_t tag, const uint64_t *pte)
 {
 	uint64_t a, b, s;
 	uint32_t n = 0;
@@ -166,7 +166,7 @@ static uint32_t for_each_copy(struct lpt_leaf *lf, const uint64_t *node,
 uint32_t lpt_gtab_erase(struct lpt_leaf *lf, const uint64_t *node,
 			uint64_t tag)
 {
-	uint32_t n = for_each_copy(lf, node, tag, NULL);
+	uint32_t n = rewrite_copies(lf, node, tag, NULL);
 
 	lf->used -= n;
 	if (n)
@@ -177,7 +177,7 @@ uint32_t lpt_gtab_erase(struct lpt_leaf *lf, const uint64_t *node,
 uint32_t lpt_gtab_set_pte(struct lpt_leaf *lf, const uint64_t *node,
 			  uint64_t tag, uint64_t pte)
 {
-	return for_each_copy(lf, node, tag, &pte);
+	return rewrite_copies(lf, node, tag, &pte);
 }
 
 /*
