@@ -377,7 +377,7 @@ static int t_rescale(void)
 
 /*
  * Growth next to other clusters: a heap growing up by 120 MB and an mmap
- * area growing down by 120 MB, 4 MB at a time, while a stack sits far
+ * area growing down by 120 MB, a page at a time, while a stack sits far
  * above.  Zoomed inner nodes leave the minimum insertion distance around
  * each cluster, so growth rescales or grows new leaves; the paper sees
  * about two retrains per run, allow three.

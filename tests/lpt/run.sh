@@ -16,6 +16,38 @@ if [ "$mode" = check ]; then
 		fail=1
 		sed 's/^/# /' "$out/lpt_test.err" | tail -40
 	fi
+
+	# The library must build as kernel code: freestanding, no libc headers,
+	# no FPU/SSE, small frames, and no symbol from outside but memset and
+	# memcpy.  Stub <linux/*.h> stand in for a kernel tree.
+	n=$((n + 1))
+	kok=1
+	rm -rf "$out/kobj"
+	mkdir -p "$out/kobj"
+	: >"$out/kobj.diag"
+	for f in lib/lpt/*.c; do
+		${CC:-gcc} -std=gnu11 -D__KERNEL__ -nostdinc -Itests/lpt/kstub \
+			-ffreestanding -fno-pic -mcmodel=kernel -mno-sse -mno-mmx \
+			-mno-80387 -mno-red-zone -fno-builtin -O2 -Wall -Wextra \
+			-Wno-unused-parameter -Werror -Wframe-larger-than=1024 \
+			-c "$f" -o "$out/kobj/$(basename "$f" .c).o" 2>"$out/kobj.err" ||
+			{ kok=0; sed 's/^/# /' "$out/kobj.err" | head -20 >>"$out/kobj.diag"; }
+	done
+	ext=$(nm -u "$out"/kobj/*.o 2>/dev/null | awk 'NF == 2 { print $2 }' |
+	      grep -v -e '^memset$' -e '^memcpy$' -e '^lpt_' -e '^__lpt_' | sort -u)
+	defined=$(nm --defined-only "$out"/kobj/*.o 2>/dev/null | awk 'NF == 3 { print $3 }')
+	for s in $(nm -u "$out"/kobj/*.o 2>/dev/null | awk 'NF == 2 { print $2 }' |
+		   grep -e '^lpt_' -e '^__lpt_' | sort -u); do
+		echo "$defined" | grep -qx "$s" || ext="$ext $s"
+	done
+	if [ $kok -eq 1 ] && [ -z "$ext" ]; then
+		echo "ok $n - lib/lpt compiles as freestanding kernel-style code"
+	else
+		fail=1
+		echo "not ok $n - lib/lpt compiles as freestanding kernel-style code"
+		cat "$out/kobj.diag"
+		[ -n "$ext" ] && echo "#   external symbols: $ext"
+	fi
 fi
 
 for f in "$@"; do
