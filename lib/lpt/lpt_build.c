@@ -38,7 +38,7 @@ struct plan {
 	uint32_t nodes;
 	uint32_t depth;
 	uint64_t keys;
-	uint64_t extra;		/* extra lines summed over mappings */
+	uint64_t extra;		/* lines read by colliding walks, summed */
 	uint64_t displaced;
 	uint64_t penalty;	/* cost of leaves past soft limits */
 	unsigned int kind;
@@ -68,7 +68,10 @@ static void plan_cost(const struct lpt *t, struct plan *pl)
 
 	c = (uint64_t)p->w_depth * pl->depth * 1000 +
 	    (uint64_t)p->w_size * pl->nodes * 250;
-	/* cr(%) * ma = 100 * extra / keys; scaled by 1000 like the rest. */
+	/*
+	 * cr(%) * ma = 100 * displaced / keys * extra / displaced
+	 *	      = 100 * extra / keys; scaled by 1000 like the rest.
+	 */
 	if (pl->keys)
 		c += (uint64_t)p->w_coll * pl->extra * 100000 / pl->keys;
 	c += pl->penalty;
@@ -204,9 +207,10 @@ static bool simulate(const struct bctx *b, size_t lo, size_t hi,
 			last = s;
 			mine = s;
 		}
+		/* A collision costs every line its walk reads (ma >= 1). */
 		if (first != t0) {
 			pl->displaced++;
-			pl->extra += (uint64_t)(first / 4 - t0 / 4);
+			pl->extra += (uint64_t)(first / 4 - t0 / 4) + 1;
 		}
 	}
 	return true;
