@@ -202,22 +202,20 @@ static void report_table(FILE *out, const struct lptsim_result *rows, size_t nro
 				width[c] = strlen(buf);
 		}
 	}
-	for (size_t c = 0; c < NCOLS; c++) {
-		if (!cols[c].table)
-			continue;
-		if (starts_model(&cols[c]))
-			fputs("| ", out);
-		fprintf(out, c < 2 ? "%-*s " : "%*s ", (int)width[c], cols[c].head);
-	}
-	fputc('\n', out);
-	for (size_t i = 0; i < nrows; i++) {
+	/* Row -1 is the header.  Separators go before cells: no trailing blanks. */
+	for (long i = -1; i < (long)nrows; i++) {
 		for (size_t c = 0; c < NCOLS; c++) {
+			const char *text = cols[c].head;
+
 			if (!cols[c].table)
 				continue;
-			if (starts_model(&cols[c]))
-				fputs("| ", out);
-			cell(buf, sizeof(buf), &cols[c], &rows[i], 0);
-			fprintf(out, c < 2 ? "%-*s " : "%*s ", (int)width[c], buf);
+			if (i >= 0) {
+				cell(buf, sizeof(buf), &cols[c], &rows[i], 0);
+				text = buf;
+			}
+			if (c)
+				fputs(starts_model(&cols[c]) ? " | " : " ", out);
+			fprintf(out, c < 2 ? "%-*s" : "%*s", (int)width[c], text);
 		}
 		fputc('\n', out);
 	}
