@@ -205,10 +205,17 @@ int lpt_remove(struct lpt *t, uint64_t va);
 /* Replace the PTE word of the page containing @va (all its copies). */
 int lpt_update(struct lpt *t, uint64_t va, uint64_t pte);
 
-/* Rebuild from the current contents plus @nextra new mappings. */
+/*
+ * Rebuild from the current contents plus @nextra new mappings (any order).
+ * Return 0, -EEXIST if an extra mapping overlaps, -EINVAL, -ENOMEM or
+ * -ENOSPC; on failure the old contents stay.
+ */
 int lpt_retrain(struct lpt *t, const struct lpt_map *extra, size_t nextra);
 
-/* lpt_insert(), retraining when asked to. */
+/*
+ * lpt_insert(), retraining when asked to; then it returns what
+ * lpt_retrain() returns (0, -EEXIST, -ENOMEM or -ENOSPC).
+ */
 int lpt_map_page(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size);
 
 /* Walk this table's own memory with the reference walker. */
