@@ -29,10 +29,12 @@ loud() {
 }
 
 # Run a command holding the big-build lock, so that two kernel or QEMU builds
-# (from make, a second shell or a helper) never compete for the two cores.
+# (from make, a second shell, a second clone) never compete for the two cores.
+# The lock is machine-wide by default for that reason.
+MMV_LOCK=${MMV_LOCK:-/tmp/mmvirt-bigbuild.lock}
 with_build_lock() {
 	mkdir -p "$MMV_BUILD"
-	flock "$MMV_BUILD/.bigbuild.lock" "$@"
+	flock "$MMV_LOCK" "$@"
 }
 
 # ccache keys on absolute paths unless told the base: with this a clone in
