@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hugescope_test - ground-truth test of hugescope.ko, run as an L1 VMM.
+ *
+ * The L2 guest (built as in selftests/kvm/nested_smoke_test.c: 64-bit, 2M
+ * identity map) first reads every 4K page of every test region once, then
+ * loops forever reading a fixed list of pages: all 512 pages of the "hot"
+ * regions and k chosen pages of each "skewed" region (several k).  The
+ * "cold" regions are never read again.  Guest memory is an anonymous
+ * mapping with MADV_HUGEPAGE, pre-faulted by the VMM, so stage 2 maps it
+ * with 2M leaves.  The test attaches hugescope for one coarse + fine cycle
+ * and checks:
+ *  - the class of every test region (cold / hot / skewed) and, for skewed
+ *    and hot regions, exactly which 4K pages are hot (accuracy per class);
+ *  - that the fine phase split regions (pages_4k rose while sampling) and
+ *    the merge restored pages_2m/pages_4k exactly;
+ *  - that the guest took no stage-2 fault (vCPU pf_taken) while split or
+ *    after the merge, i.e. split and merge happened in place;
+ *  - clear errors for bad input: a non-VM fd, a bad fd, absurd parameters,
+ *    double attach, reading or detaching while detached;
+ *  - safety mid-phase: detach (everything merged), module unload refused,
+ *    dirty logging toggled, memslot deleted, VM destroyed while split.
+ * It reports the cost of split and merge calls and the metadata per tracked
+ * GiB.  It cannot check exit-freedom in wall time: TCG timing is too noisy,
+ * so costs are printed, not asserted.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include "hugescope_uapi.h"
+
+#define MB		(1UL << 20)
+#define REGION		(2 * MB)
+#define GUEST_MEM_SIZE	(32 * MB)	/* one memslot, 2M aligned */
+#define PML4_GPA	0x1000UL
+#define PDPT_GPA	0x2000UL
+#define PD_GPA		0x3000UL
+#define CODE_GPA	0x8000UL
+#define ITER_GPA	0x9000UL	/* loop counter written by L2 */
+#define WARM_N_GPA	0x9008UL
+#define HOT_N_GPA	0x9010UL
+#define WARM_GPA	0x20000UL	/* list of GPAs read once */
+#define HOT_GPA		0x40000UL	/* list of GPAs read forever */
+#define DONE_PORT	0x10
+#define PAGES		512
+
+#define PTE_P	(1UL << 0)
+#define PTE_W	(1UL << 1)
+#define PTE_PS	(1UL << 7)
+
+enum { COLD, HOT, SKEWED, NR_CLASSES };
+static const char * const class_name[] = { "cold", "hot", "skewed" };
+
+/* Test regions, from GPA 4M: class and number of hot 4K pages. */
+static const struct { int class; int k; } layout[] = {
+	{ COLD, 0 }, { COLD, 0 }, { COLD, 0 },
+	{ HOT, PAGES }, { HOT, PAGES }, { HOT, PAGES },
+	{ SKEWED, 1 }, { SKEWED, 4 }, { SKEWED, 16 }, { SKEWED, 32 },
+	{ SKEWED, 64 }, { SKEWED, 8 },
+	{ HOT, PAGES }, { COLD, 0 },
+};
+#define NR_REGIONS	(sizeof(layout) / sizeof(layout[0]))
+#define FIRST_GPA	(4 * MB)
+
+static int tests_run, tests_failed;
+static uint8_t *mem;
+static int vcpu_fd;
+static struct kvm_run *run;
+static int run_size;
+static volatile int warm_done, vcpu_error, vcpu_stop;
+
+static void report(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void report(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	tests_run++;
+	if (!ok)
+		tests_failed++;
+	printf("%s %d - ", ok ? "ok" : "not ok", tests_run);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void bail(const char *what)
+{
+	printf("Bail out! %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Page j of a skewed region with k hot pages: a spread, distinct set. */
+static int hot_page(int j)
+{
+	return (j * 37 + 5) % PAGES;
+}
+
+static int is_hot_page(int r, int page)
+{
+	int j;
+
+	for (j = 0; j < layout[r].k; j++)
+		if (hot_page(j) == page)
+			return 1;
+	return 0;
+}
+
+static uint64_t region_gpa(int r)
+{
+	return FIRST_GPA + (uint64_t)r * REGION;
+}
+
+/* Tiny assembler for the guest loop. */
+static uint8_t *put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+	return p + sizeof(v);
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+	return p + sizeof(v);
+}
+
+/*
+ * Emit: rsi = list; rcx = [count]; loop { rdi = [rsi]; rax = [rdi];
+ * rsi += 8; } while (--rcx).
+ */
+static uint8_t *emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa)
+{
+	uint8_t *loop;
+
+	*p++ = 0x48; *p++ = 0xbe; p = put64(p, list);		/* mov rsi, imm64 */
+	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x0c; *p++ = 0x25;	/* mov rcx, [abs32] */
+	p = put32(p, count_gpa);
+	loop = p;
+	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x3e;			/* mov rdi, [rsi] */
+	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x07;			/* mov rax, [rdi] */
+	*p++ = 0x48; *p++ = 0x83; *p++ = 0xc6; *p++ = 0x08;	/* add rsi, 8 */
+	*p++ = 0x48; *p++ = 0xff; *p++ = 0xc9;			/* dec rcx */
+	*p++ = 0x75; *p = (uint8_t)(loop - (p + 1)); p++;	/* jnz loop */
+	return p;
+}
+
+static void write_guest(void)
+{
+	uint64_t *pml4 = (uint64_t *)(mem + PML4_GPA);
+	uint64_t *pdpt = (uint64_t *)(mem + PDPT_GPA);
+	uint64_t *pd = (uint64_t *)(mem + PD_GPA);
+	uint64_t *warm = (uint64_t *)(mem + WARM_GPA);
+	uint64_t *hot = (uint64_t *)(mem + HOT_GPA);
+	uint64_t nwarm = 0, nhot = 0;
+	uint8_t *p = mem + CODE_GPA, *top;
+	unsigned int r, i;
+
+	pml4[0] = PDPT_GPA | PTE_P | PTE_W;
+	pdpt[0] = PD_GPA | PTE_P | PTE_W;
+	for (i = 0; i < 512; i++)
+		pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS;
+
+	for (r = 0; r < NR_REGIONS; r++) {
+		for (i = 0; i < PAGES; i++)
+			warm[nwarm++] = region_gpa(r) + i * 4096UL;
+		if (layout[r].class == COLD)
+			continue;
+		for (i = 0; i < (unsigned int)layout[r].k; i++)
+			hot[nhot++] = region_gpa(r) +
+				      (layout[r].class == HOT ? (int)i : hot_page(i)) * 4096UL;
+	}
+	memcpy(mem + WARM_N_GPA, &nwarm, 8);
+	memcpy(mem + HOT_N_GPA, &nhot, 8);
+
+	p = emit_walk(p, WARM_GPA, WARM_N_GPA);
+	*p++ = 0xb0; *p++ = 0x42;				/* mov al, 0x42 */
+	*p++ = 0xe6; *p++ = DONE_PORT;				/* out DONE_PORT, al */
+	top = p;
+	p = emit_walk(p, HOT_GPA, HOT_N_GPA);
+	*p++ = 0x48; *p++ = 0xff; *p++ = 0x04; *p++ = 0x25;	/* inc qword [abs32] */
+	p = put32(p, ITER_GPA);
+	*p++ = 0xe9; p = put32(p, (uint32_t)(top - (p + 4)));	/* jmp top */
+}
+
+static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xffffffff;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = code;
+	s->db = !code;
+}
+
+static void setup_vcpu(int kvm)
+{
+	struct kvm_cpuid2 *cpuid;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int nent = 256;
+
+	cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		bail("calloc");
+	cpuid->nent = nent;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
+		bail("KVM_GET_SUPPORTED_CPUID");
+	if (ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
+		bail("KVM_SET_CPUID2");
+	free(cpuid);
+
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		bail("KVM_GET_SREGS");
+	set_seg(&sregs.cs, 0x8, 11, 1);
+	set_seg(&sregs.ds, 0x10, 3, 0);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.cr3 = PML4_GPA;
+	sregs.cr4 = 1UL << 5;
+	sregs.cr0 = 0x80000011;
+	sregs.efer = (1UL << 8) | (1UL << 10);
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+		bail("KVM_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE_GPA;
+	regs.rflags = 2;
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		bail("KVM_SET_REGS");
+}
+
+static void *vcpu_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		if (vcpu_stop)
+			return NULL;
+		if (ioctl(vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && vcpu_stop)
+				return NULL;
+			if (errno == EINTR)
+				continue;
+			vcpu_error = errno;
+			return NULL;
+		}
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == DONE_PORT) {
+			warm_done = 1;
+			continue;
+		}
+		vcpu_error = 1000 + run->exit_reason;
+		return NULL;
+	}
+}
+
+/* Binary stats (KVM_GET_STATS_FD): value of the named u64 statistic. */
+static int stat_read(int stats_fd, const char *name, uint64_t *val)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	size_t dsz;
+	char *descs;
+	uint32_t i;
+	int ret = -1;
+
+	if (pread(stats_fd, &h, sizeof(h), 0) != sizeof(h))
+		return -1;
+	dsz = sizeof(*d) + h.name_size;
+	descs = malloc(dsz * h.num_desc);
+	if (!descs)
+		return -1;
+	if (pread(stats_fd, descs, dsz * h.num_desc, h.desc_offset) !=
+	    (ssize_t)(dsz * h.num_desc))
+		goto out;
+	for (i = 0; i < h.num_desc; i++) {
+		d = (struct kvm_stats_desc *)(descs + i * dsz);
+		if (strcmp(d->name, name))
+			continue;
+		if (pread(stats_fd, val, 8, h.data_offset + d->offset) == 8)
+			ret = 0;
+		break;
+	}
+out:
+	free(descs);
+	return ret;
+}
+
+static uint64_t stat(int fd, const char *name)
+{
+	uint64_t v = 0;
+
+	if (stat_read(fd, name, &v))
+		printf("# cannot read stat %s\n", name);
+	return v;
+}
+
+static int attach(int hs, int vm_fd, struct hugescope_attach *a)
+{
+	a->vm_fd = vm_fd;
+	return ioctl(hs, HUGESCOPE_IOC_ATTACH, a) ? errno : 0;
+}
+
+static int summary(int hs, struct hugescope_summary *s)
+{
+	return ioctl(hs, HUGESCOPE_IOC_SUMMARY, s) ? errno : 0;
+}
+
+static void check_errors(int hs, int kvm, int vm)
+{
+	struct hugescope_attach a = { 0 };
+	struct hugescope_summary s;
+
+	report(attach(hs, kvm, &a) == ENOTTY, "ATTACH of /dev/kvm (not a VM fd) is ENOTTY");
+	report(attach(hs, vcpu_fd, &a) == ENOTTY, "ATTACH of a vCPU fd is ENOTTY");
+	report(attach(hs, -1, &a) == EBADF, "ATTACH of fd -1 is EBADF");
+	a.coarse_period_ms = 1;
+	report(attach(hs, vm, &a) == EINVAL, "ATTACH with a 1 ms period is EINVAL");
+	memset(&a, 0, sizeof(a));
+	a.reserved[2] = 1;
+	report(attach(hs, vm, &a) == EINVAL, "ATTACH with reserved bits is EINVAL");
+	report(summary(hs, &s) == ENOENT, "SUMMARY while detached is ENOENT");
+	report(ioctl(hs, HUGESCOPE_IOC_DETACH) < 0 && errno == ENOENT,
+	       "DETACH while detached is ENOENT");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Load hugescope.ko if /dev/hugescope is missing; true if we loaded it. */
+static int load_module(void)
+{
+	int fd = open("/lib/modules/extra/hugescope.ko", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return 0;
+	r = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return r == 0;
+}
+
+/* Attach with short phases and wait until the fine phase has split. */
+static int attach_until_fine(int hs, int vm)
+{
+	struct hugescope_attach a = {
+		.coarse_period_ms = 50, .coarse_rounds = 2, .hot_rounds = 2,
+		.fine_window_ms = 50, .fine_windows = 4,
+	};
+	struct hugescope_summary s;
+	double t;
+
+	if (attach(hs, vm, &a))
+		return 0;
+	for (t = now_s(); now_s() - t < 60; usleep(10000))
+		if (!summary(hs, &s) && s.state == HUGESCOPE_STATE_FINE)
+			return 1;
+	return 0;
+}
+
+static int set_dirty_log(int vm, int on)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = GUEST_MEM_SIZE,
+		.userspace_addr = (uintptr_t)mem,
+		.flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+	};
+
+	return ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region);
+}
+
+/*
+ * Tracking must be safe at any moment: detach, dirty logging, memslot
+ * deletion, VM destruction and module unload while regions are split.
+ */
+static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
+			    pthread_t thread, uint64_t pages_2m0, uint64_t pages_4k0)
+{
+	struct kvm_userspace_memory_region gone = { .slot = 0 };
+	struct hugescope_summary s;
+	double t;
+	int ok, err;
+
+	ok = attach_until_fine(hs, vm);
+	report(ok, "re-ATTACH reaches the fine phase");
+	/* The open file pins the module: the unload is refused, not waited for. */
+	err = syscall(SYS_delete_module, "hugescope", O_NONBLOCK) < 0 ? errno : 0;
+	report(err == EWOULDBLOCK || err == EBUSY,
+	       "module unload while attached is refused (%s)", strerror(err));
+	report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH in the fine phase");
+	report(stat(vm_stats, "pages_2m") == pages_2m0 &&
+	       stat(vm_stats, "pages_4k") == pages_4k0,
+	       "DETACH mid-phase merged everything (pages_2m %llu, pages_4k %llu)",
+	       (unsigned long long)stat(vm_stats, "pages_2m"),
+	       (unsigned long long)stat(vm_stats, "pages_4k"));
+
+	ok = attach_until_fine(hs, vm);
+	ok = ok && set_dirty_log(vm, 1) == 0;
+	usleep(300000);
+	ok = ok && set_dirty_log(vm, 0) == 0;
+	usleep(300000);
+	ok = ok && summary(hs, &s) == 0 && !vcpu_error;
+	report(ok, "dirty logging toggled mid-phase (%llu merges, %llu refused)",
+	       (unsigned long long)s.merges, (unsigned long long)s.merge_failures);
+	report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH after dirty logging");
+
+	ok = attach_until_fine(hs, vm);
+	vcpu_stop = 1;
+	run->immediate_exit = 1;
+	pthread_kill(thread, SIGUSR1);
+	pthread_join(thread, NULL);
+	ok = ok && ioctl(vm, KVM_SET_USER_MEMORY_REGION, &gone) == 0;
+	usleep(300000);
+	report(ok && summary(hs, &s) == 0, "memslot deleted mid-phase (state %u)", s.state);
+	/* Drop every reference the VMM holds: fds, stats fds, kvm_run. */
+	munmap(run, run_size);
+	close(vcpu_fd);
+	close(vcpu_stats);
+	close(vm_stats);
+	close(vm);
+	for (t = now_s(); now_s() - t < 30; usleep(20000))
+		if (!summary(hs, &s) && s.state == HUGESCOPE_STATE_VM_GONE)
+			break;
+	report(s.state == HUGESCOPE_STATE_VM_GONE,
+	       "VM destroyed mid-phase: tracker let it go (state %u)", s.state);
+	report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH after the VM is gone");
+}
+
+int main(void)
+{
+	struct kvm_userspace_memory_region region;
+	static struct hugescope_region recs[4096];
+	int correct[NR_CLASSES] = { 0 }, total[NR_CLASSES] = { 0 };
+	uint64_t pages_2m0, pages_4k0, max_4k = 0, pf_split = 0, pf0, pf1, pf2;
+	int kvm, vm, hs, hs2, vm_stats, vcpu_stats, seen_fine = 0;
+	int loaded = 0;
+	struct hugescope_attach a = { 0 };
+	struct hugescope_summary s;
+	struct hugescope_read rd;
+	unsigned int r, i, n;
+	pthread_t thread;
+	double t;
+
+	printf("TAP version 13\n");
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		printf("1..0 # SKIP /dev/kvm: %s\n", strerror(errno));
+		return 4;
+	}
+	hs = open("/dev/hugescope", O_RDWR | O_CLOEXEC);
+	if (hs < 0 && errno == ENOENT && load_module()) {
+		loaded = 1;
+		hs = open("/dev/hugescope", O_RDWR | O_CLOEXEC);
+	}
+	if (hs < 0) {
+		printf("1..0 # SKIP /dev/hugescope: %s (insmod hugescope.ko)\n",
+		       strerror(errno));
+		return 4;
+	}
+
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		bail("KVM_CREATE_VM");
+	/* 2M-aligned THP-backed guest memory, pre-faulted by the VMM. */
+	mem = mmap(NULL, GUEST_MEM_SIZE + REGION, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		bail("mmap");
+	mem = (uint8_t *)(((uintptr_t)mem + REGION - 1) & ~(REGION - 1));
+	if (madvise(mem, GUEST_MEM_SIZE, MADV_HUGEPAGE))
+		bail("madvise(MADV_HUGEPAGE)");
+	memset(mem, 0x5a, GUEST_MEM_SIZE);
+	write_guest();
+
+	region = (struct kvm_userspace_memory_region) {
+		.slot = 0, .guest_phys_addr = 0,
+		.memory_size = GUEST_MEM_SIZE, .userspace_addr = (uintptr_t)mem,
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		bail("KVM_SET_USER_MEMORY_REGION");
+	vcpu_fd = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu_fd < 0)
+		bail("KVM_CREATE_VCPU");
+	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
+	if (run == MAP_FAILED)
+		bail("mmap kvm_run");
+	setup_vcpu(kvm);
+	vm_stats = ioctl(vm, KVM_GET_STATS_FD, NULL);
+	vcpu_stats = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
+	if (vm_stats < 0 || vcpu_stats < 0)
+		bail("KVM_GET_STATS_FD");
+
+	check_errors(hs, kvm, vm);
+
+	signal(SIGUSR1, on_signal);
+	if (pthread_create(&thread, NULL, vcpu_thread, NULL))
+		bail("pthread_create");
+	for (t = now_s(); !warm_done && !vcpu_error && now_s() - t < 60;)
+		usleep(10000);
+	report(warm_done && !vcpu_error, "L2 read every test page once (vcpu error %d)",
+	       vcpu_error);
+	if (!warm_done)
+		return 1;
+	usleep(200000);
+	pages_2m0 = stat(vm_stats, "pages_2m");
+	pages_4k0 = stat(vm_stats, "pages_4k");
+	report(pages_2m0 >= NR_REGIONS, "stage 2 maps the test regions with 2M leaves "
+	       "(pages_2m %lu, pages_4k %lu)", (unsigned long)pages_2m0,
+	       (unsigned long)pages_4k0);
+
+	a.coarse_period_ms = 100;
+	a.coarse_rounds = 4;
+	a.hot_rounds = 3;
+	a.fine_window_ms = 100;
+	a.fine_windows = 5;
+	a.max_cycles = 1;
+	report(attach(hs, vm, &a) == 0, "ATTACH the VM");
+	report(attach(hs, vm, &a) == EBUSY, "second ATTACH on the same file is EBUSY");
+	hs2 = open("/dev/hugescope", O_RDWR | O_CLOEXEC);
+	report(hs2 >= 0 && attach(hs2, vm, &a) == EEXIST,
+	       "ATTACH of the same VM through another file is EEXIST");
+	close(hs2);
+
+	/* Watch the phases; note stage-2 faults taken while regions are split. */
+	pf0 = stat(vcpu_stats, "pf_taken");
+	for (t = now_s(); now_s() - t < 120; usleep(20000)) {
+		if (summary(hs, &s))
+			break;
+		if (s.state == HUGESCOPE_STATE_FINE) {
+			uint64_t p4 = stat(vm_stats, "pages_4k");
+
+			if (!seen_fine)
+				pf_split = stat(vcpu_stats, "pf_taken");
+			seen_fine = 1;
+			if (p4 > max_4k)
+				max_4k = p4;
+		}
+		if (s.state == HUGESCOPE_STATE_IDLE)
+			break;
+	}
+	pf1 = stat(vcpu_stats, "pf_taken");
+	report(s.state == HUGESCOPE_STATE_IDLE && s.fine_phases == 1,
+	       "one coarse + fine cycle completed (state %u, %llu scans, %llu windows)",
+	       s.state, (unsigned long long)s.coarse_scans,
+	       (unsigned long long)s.fine_windows);
+	report(seen_fine && s.splits > 0 && max_4k >= pages_4k0 + PAGES * s.splits,
+	       "fine phase split %llu regions in place (pages_4k up to %llu)",
+	       (unsigned long long)s.splits, (unsigned long long)max_4k);
+	report(s.merges == s.splits && s.merge_failures == 0,
+	       "every split region merged back (%llu merges, %llu failures)",
+	       (unsigned long long)s.merges, (unsigned long long)s.merge_failures);
+	report(stat(vm_stats, "pages_2m") == pages_2m0 &&
+	       stat(vm_stats, "pages_4k") == pages_4k0,
+	       "pages_2m/pages_4k restored after merge (%llu/%llu)",
+	       (unsigned long long)stat(vm_stats, "pages_2m"),
+	       (unsigned long long)stat(vm_stats, "pages_4k"));
+	report(pf1 == pf_split, "no stage-2 fault while split or at merge (%llu)",
+	       (unsigned long long)(pf1 - pf_split));
+	usleep(1000000);
+	pf2 = stat(vcpu_stats, "pf_taken");
+	report(pf2 == pf1 && !vcpu_error,
+	       "no stage-2 fault in the second after the merge (%llu, %llu before tracking)",
+	       (unsigned long long)(pf2 - pf1), (unsigned long long)(pf1 - pf0));
+
+	memset(&rd, 0, sizeof(rd));
+	rd.regions = (uintptr_t)recs;
+	rd.nr = sizeof(recs) / sizeof(recs[0]);
+	i = ioctl(hs, HUGESCOPE_IOC_READ, &rd);
+	n = i ? 0 : rd.nr;
+	report(i == 0 && n >= NR_REGIONS, "READ returned %u records", n);
+
+	for (r = 0; r < NR_REGIONS; r++) {
+		struct hugescope_region *rec = NULL;
+		int want = layout[r].class, got = COLD, ok, bits_ok = 1;
+
+		for (i = 0; i < n; i++)
+			if (recs[i].gfn * 4096 == region_gpa(r))
+				rec = &recs[i];
+		if (rec && rec->class == HUGESCOPE_CLASS_HOT)
+			got = HOT;
+		else if (rec && rec->class == HUGESCOPE_CLASS_SKEWED)
+			got = SKEWED;
+		else if (rec && rec->class == HUGESCOPE_CLASS_UNKNOWN)
+			got = -1;
+		if (want != COLD && rec) {
+			for (i = 0; i < PAGES; i++) {
+				int bit = rec->hot_4k[i / 64] >> (i % 64) & 1;
+				int exp = want == HOT || is_hot_page(r, i);
+
+				if (bit != exp)
+					bits_ok = 0;
+			}
+		}
+		ok = got == want && bits_ok;
+		total[want]++;
+		correct[want] += ok;
+		printf("# region %2u gpa 0x%07lx want %-6s k=%3d got %-7s freq %u "
+		       "hot4k %3u touched %3u skew %4u%s\n", r,
+		       (unsigned long)region_gpa(r), class_name[want], layout[r].k,
+		       got < 0 ? "unknown" : class_name[got], rec ? rec->freq : 0,
+		       rec ? rec->nr_hot_4k : 0, rec ? rec->nr_touched_4k : 0,
+		       rec ? rec->skew : 0, bits_ok ? "" : " (wrong 4K set)");
+	}
+	for (i = 0; i < NR_CLASSES; i++)
+		report(correct[i] * 100 >= 95 * total[i],
+		       "accuracy %s: %d/%d regions (class and hot 4K set)",
+		       class_name[i], correct[i], total[i]);
+
+	summary(hs, &s);
+	printf("# figures: split %.1f us/region, merge %.1f us/region, "
+	       "harvest 2M %.1f us/scan, harvest 4K %.1f us/window\n",
+	       s.splits ? s.split_ns / 1e3 / s.splits : 0,
+	       s.merges ? s.merge_ns / 1e3 / s.merges : 0,
+	       s.coarse_scans ? s.harvest_2m_ns / 1e3 / s.coarse_scans : 0,
+	       s.fine_windows ? s.harvest_4k_ns / 1e3 / s.fine_windows : 0);
+	printf("# figures: %llu records, metadata %llu bytes for %llu tracked bytes "
+	       "(%.4f%%, %.0f bytes per tracked GiB)\n",
+	       (unsigned long long)s.regions, (unsigned long long)s.meta_bytes,
+	       (unsigned long long)s.tracked_bytes,
+	       s.tracked_bytes ? 100.0 * s.meta_bytes / s.tracked_bytes : 0,
+	       s.tracked_bytes ? (double)s.meta_bytes * (1UL << 30) / s.tracked_bytes : 0);
+
+	report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH");
+	report(ioctl(hs, HUGESCOPE_IOC_DETACH) < 0 && errno == ENOENT,
+	       "second DETACH is ENOENT");
+
+	check_mid_phase(hs, vm, vm_stats, vcpu_stats, thread, pages_2m0, pages_4k0);
+	close(hs);
+	if (loaded)
+		report(syscall(SYS_delete_module, "hugescope", O_NONBLOCK) == 0,
+		       "module unloads once nothing is attached");
+
+	printf("1..%d\n# %d tests, %d failed\n", tests_run, tests_run, tests_failed);
+	fflush(stdout);
+	/* The vCPU thread never returns; exiting tears the VM down. */
+	_exit(tests_failed ? 1 : 0);
+}
