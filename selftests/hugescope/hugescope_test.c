@@ -579,6 +579,16 @@ int main(void)
 	       "pages_2m/pages_4k restored after merge (%llu/%llu)",
 	       (unsigned long long)stat(vm_stats, "pages_2m"),
 	       (unsigned long long)stat(vm_stats, "pages_4k"));
+	report(stat(vm_stats, "hs_held") == 0 &&
+	       stat(vm_stats, "hs_splits") == s.splits &&
+	       stat(vm_stats, "hs_merges") == s.merges,
+	       "KVM stats agree: hs_held %llu, hs_splits %llu, hs_merges %llu, "
+	       "hs_harvests %llu, hs_tlb_flushes %llu",
+	       (unsigned long long)stat(vm_stats, "hs_held"),
+	       (unsigned long long)stat(vm_stats, "hs_splits"),
+	       (unsigned long long)stat(vm_stats, "hs_merges"),
+	       (unsigned long long)stat(vm_stats, "hs_harvests"),
+	       (unsigned long long)stat(vm_stats, "hs_tlb_flushes"));
 	report(pf1 == pf_split, "no stage-2 fault while split or at merge (%llu)",
 	       (unsigned long long)(pf1 - pf_split));
 	usleep(1000000);
