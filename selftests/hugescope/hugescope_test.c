@@ -19,7 +19,8 @@
  *  - clear errors for bad input: a non-VM fd, a bad fd, absurd parameters,
  *    double attach, reading or detaching while detached;
  *  - safety mid-phase: detach (everything merged), module unload refused,
- *    dirty logging toggled, memslot deleted, VM destroyed while split.
+ *    host THP split, dirty logging toggled, memslot deleted, VM destroyed
+ *    while split.
  * It reports the cost of split and merge calls and the metadata per tracked
  * GiB.  It cannot check exit-freedom in wall time: TCG timing is too noisy,
  * so costs are printed, not asserted.
@@ -402,6 +403,7 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 {
 	struct kvm_userspace_memory_region gone = { .slot = 0 };
 	struct hugescope_summary s;
+	uint64_t iters;
 	double t;
 	int ok, err;
 
@@ -417,6 +419,21 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	       "DETACH mid-phase merged everything (pages_2m %llu, pages_4k %llu)",
 	       (unsigned long long)stat(vm_stats, "pages_2m"),
 	       (unsigned long long)stat(vm_stats, "pages_4k"));
+
+	/*
+	 * Split a host THP under a split region: unmapping one 4K page makes
+	 * the host split the PMD, and the MMU notifier zaps the children.
+	 * The merge must then refuse (the host maps 4K) and the guest go on.
+	 */
+	ok = attach_until_fine(hs, vm);
+	iters = *(volatile uint64_t *)(mem + ITER_GPA);
+	ok = ok && madvise(mem + region_gpa(3) + 7 * 4096, 4096, MADV_DONTNEED) == 0;
+	usleep(500000);
+	ok = ok && ioctl(hs, HUGESCOPE_IOC_DETACH) == 0 && !vcpu_error;
+	usleep(200000);
+	report(ok && *(volatile uint64_t *)(mem + ITER_GPA) > iters,
+	       "host THP split mid-phase: detach ok, L2 still runs (pages_2m %llu)",
+	       (unsigned long long)stat(vm_stats, "pages_2m"));
 
 	ok = attach_until_fine(hs, vm);
 	ok = ok && set_dirty_log(vm, 1) == 0;
