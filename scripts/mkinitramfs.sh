@@ -4,6 +4,9 @@
 # project's modules for the given kernel variant, and host programs named in
 # GUEST_PROGS (copied with their shared libraries and the dynamic loader, so
 # unmodified Debian programs run in the guest) plus paths in GUEST_FILES.
+# Busybox's shell runs its own applets ahead of PATH, so a shell command in the
+# guest must name such a program by full path (/usr/bin/sort); exec-based
+# launchers such as walkstat search PATH, where /usr/bin comes first.
 # Usage: mkinitramfs.sh release|debug   -> build/vm/initramfs-<variant>.cpio.gz
 # (MMV_INITRAMFS_OUT and MMV_MODULES_DIR override the output and module paths.)
 set -euo pipefail
