@@ -63,6 +63,10 @@ static void hs_coarse_slot(struct hugescope_vm *hs, struct kvm_memory_slot *slot
 	u64 t0;
 	int r;
 
+	/* Being deleted or moved: KVM zaps it once our SRCU section ends. */
+	if (slot->flags & KVM_MEMSLOT_INVALID)
+		return;
+
 	for (; start < end; start += n * HS_PAGES_PER_2M) {
 		n = min_t(u64, (end - start) / HS_PAGES_PER_2M, HS_CHUNK);
 		bitmap_zero(acc, HS_CHUNK);
@@ -109,8 +113,8 @@ static struct kvm_memory_slot *hs_slot(struct hugescope_vm *hs, gfn_t gfn)
 {
 	struct kvm_memory_slot *slot = gfn_to_memslot(hs->kvm, gfn);
 
-	/* The region must still lie wholly inside one memslot. */
-	if (!slot || gfn < slot->base_gfn ||
+	/* The region must still lie wholly inside one live memslot. */
+	if (!slot || (slot->flags & KVM_MEMSLOT_INVALID) || gfn < slot->base_gfn ||
 	    gfn + HS_PAGES_PER_2M > slot->base_gfn + slot->npages)
 		return NULL;
 	return slot;
