@@ -28,10 +28,14 @@ fetch_qemu() {
 	[ -f "$dst/.mmv-version" ] && { cat "$dst/.mmv-version"; return; }
 	local dl=$MMV_SRC/qemu-dl ver=$QEMU_SRC_VERSION
 	mkdir -p "$dl"
-	if ! apt-cache showsrc "$QEMU_SRC_PKG" 2>/dev/null | grep -q "^Version: $ver\$"; then
-		apt-cache showsrc "$QEMU_SRC_PKG" 2>/dev/null | grep -q '^Version:' ||
+	# Capture first: 'apt-cache | grep -q' under pipefail fails at random
+	# when grep exits early and apt-cache dies of SIGPIPE.
+	local versions
+	versions=$(apt-cache showsrc "$QEMU_SRC_PKG" 2>/dev/null | sed -n 's/^Version: //p' || true)
+	if ! printf '%s\n' "$versions" | grep -qx "$ver"; then
+		[ -n "$versions" ] ||
 			die "source package $QEMU_SRC_PKG is not available from apt (no deb-src entry? run: make deps, which adds it and runs apt-get update)"
-		ver=$(apt-cache showsrc "$QEMU_SRC_PKG" | sed -n 's/^Version: \(1:7\.2+.*\)/\1/p' | sort -V | tail -1)
+		ver=$(printf '%s\n' "$versions" | grep '^1:7\.2+' | sort -V | tail -1)
 		[ -n "$ver" ] || die "no QEMU 7.2 source package available from Debian"
 		loud "QEMU source $QEMU_SRC_VERSION is gone; using $ver. Verify the patch queue."
 	fi

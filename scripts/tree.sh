@@ -138,7 +138,7 @@ cmd_verify() {
 		fi
 	done
 	for f in $(cd "$q" && ls -- *.patch 2>/dev/null); do
-		series_list "$q" | grep -qx "$f" || { echo "verify: $q/$f is not in series" >&2; bad=1; }
+		series_list "$q" | grep -x "$f" >/dev/null || { echo "verify: $q/$f is not in series" >&2; bad=1; }
 	done
 	rm -rf "$out"
 	[ $bad = 0 ] || die "patch queue $(basename "$q") does not re-export identically"

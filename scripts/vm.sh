@@ -108,7 +108,7 @@ for entry in "${plan[@]}"; do
 	why=""
 	if [ -z "$rc" ]; then
 		why="no result (guest died or hung during it)"
-	elif printf '%s\n' "$block" | grep -qE "$splat_re"; then
+	elif printf '%s\n' "$block" | grep -E "$splat_re" >/dev/null; then
 		why="kernel report while it ran"
 	elif [ "$rc" = 4 ]; then
 		echo "ok - vm($variant): $name # SKIP $(printf '%s\n' "$block" | grep -m1 -o 'SKIP.*' || echo skipped)"

@@ -13,7 +13,7 @@ expect_fail() {	# description, regex the output must match, command...
 	shift 2
 	out=$("$@" 2>&1); rc=$?
 	n=$((n + 1))
-	if [ $rc != 0 ] && printf '%s\n' "$out" | grep -qE "$re"; then
+	if [ $rc != 0 ] && printf '%s\n' "$out" | grep -E "$re" >/dev/null; then
 		echo "ok - $what"
 	else
 		echo "not ok - $what (exit $rc; wanted non-zero and /$re/)"
