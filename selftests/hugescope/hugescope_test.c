@@ -30,7 +30,6 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,13 +41,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "hugescope_uapi.h"
+#include "l1vmm.h"
 
 #define MB		(1UL << 20)
 #define REGION		(2 * MB)
 #define GUEST_MEM_SIZE	(32 * MB)	/* one memslot, 2M aligned */
-#define PML4_GPA	0x1000UL
-#define PDPT_GPA	0x2000UL
-#define PD_GPA		0x3000UL
 #define CODE_GPA	0x8000UL
 #define ITER_GPA	0x9000UL	/* loop counter written by L2 */
 #define WARM_N_GPA	0x9008UL
@@ -57,10 +54,6 @@
 #define HOT_GPA		0x40000UL	/* list of GPAs read forever */
 #define DONE_PORT	0x10
 #define PAGES		512
-
-#define PTE_P	(1UL << 0)
-#define PTE_W	(1UL << 1)
-#define PTE_PS	(1UL << 7)
 
 enum { COLD, HOT, SKEWED, NR_CLASSES };
 static const char * const class_name[] = { "cold", "hot", "skewed" };
@@ -76,35 +69,11 @@ static const struct { int class; int k; } layout[] = {
 #define NR_REGIONS	(sizeof(layout) / sizeof(layout[0]))
 #define FIRST_GPA	(4 * MB)
 
-static int tests_run, tests_failed;
 static uint8_t *mem;
 static int vcpu_fd;
 static struct kvm_run *run;
 static int run_size;
 static volatile int warm_done, vcpu_error, vcpu_stop;
-
-static void report(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void report(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!ok)
-		tests_failed++;
-	printf("%s %d - ", ok ? "ok" : "not ok", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-static void bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static double now_s(void)
 {
@@ -135,19 +104,6 @@ static uint64_t region_gpa(int r)
 	return FIRST_GPA + (uint64_t)r * REGION;
 }
 
-/* Tiny assembler for the guest loop. */
-static uint8_t *put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, sizeof(v));
-	return p + sizeof(v);
-}
-
-static uint8_t *put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-	return p + sizeof(v);
-}
-
 /*
  * Emit: rsi = list; rcx = [count]; loop { rdi = [rsi]; rax = [rdi];
  * rsi += 8; } while (--rcx).
@@ -156,9 +112,9 @@ static uint8_t *emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa)
 {
 	uint8_t *loop;
 
-	*p++ = 0x48; *p++ = 0xbe; p = put64(p, list);		/* mov rsi, imm64 */
+	*p++ = 0x48; *p++ = 0xbe; p = l1vmm_put64(p, list);		/* mov rsi, imm64 */
 	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x0c; *p++ = 0x25;	/* mov rcx, [abs32] */
-	p = put32(p, count_gpa);
+	p = l1vmm_put32(p, count_gpa);
 	loop = p;
 	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x3e;			/* mov rdi, [rsi] */
 	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x07;			/* mov rax, [rdi] */
@@ -170,19 +126,13 @@ static uint8_t *emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa)
 
 static void write_guest(void)
 {
-	uint64_t *pml4 = (uint64_t *)(mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(mem + PD_GPA);
 	uint64_t *warm = (uint64_t *)(mem + WARM_GPA);
 	uint64_t *hot = (uint64_t *)(mem + HOT_GPA);
 	uint64_t nwarm = 0, nhot = 0;
 	uint8_t *p = mem + CODE_GPA, *top;
 	unsigned int r, i;
 
-	pml4[0] = PDPT_GPA | PTE_P | PTE_W;
-	pdpt[0] = PD_GPA | PTE_P | PTE_W;
-	for (i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS;
+	l1vmm_identity_map_1g(mem);
 
 	for (r = 0; r < NR_REGIONS; r++) {
 		for (i = 0; i < PAGES; i++)
@@ -202,56 +152,8 @@ static void write_guest(void)
 	top = p;
 	p = emit_walk(p, HOT_GPA, HOT_N_GPA);
 	*p++ = 0x48; *p++ = 0xff; *p++ = 0x04; *p++ = 0x25;	/* inc qword [abs32] */
-	p = put32(p, ITER_GPA);
-	*p++ = 0xe9; p = put32(p, (uint32_t)(top - (p + 4)));	/* jmp top */
-}
-
-static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->g = 1;
-	s->l = code;
-	s->db = !code;
-}
-
-static void setup_vcpu(int kvm)
-{
-	struct kvm_cpuid2 *cpuid;
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-	int nent = 256;
-
-	cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
-	if (!cpuid)
-		bail("calloc");
-	cpuid->nent = nent;
-	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
-		bail("KVM_GET_SUPPORTED_CPUID");
-	if (ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
-		bail("KVM_SET_CPUID2");
-	free(cpuid);
-
-	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		bail("KVM_GET_SREGS");
-	set_seg(&sregs.cs, 0x8, 11, 1);
-	set_seg(&sregs.ds, 0x10, 3, 0);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.cr3 = PML4_GPA;
-	sregs.cr4 = 1UL << 5;
-	sregs.cr0 = 0x80000011;
-	sregs.efer = (1UL << 8) | (1UL << 10);
-	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		bail("KVM_SET_SREGS");
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 2;
-	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
-		bail("KVM_SET_REGS");
+	p = l1vmm_put32(p, ITER_GPA);
+	*p++ = 0xe9; p = l1vmm_put32(p, (uint32_t)(top - (p + 4)));	/* jmp top */
 }
 
 static void *vcpu_thread(void *arg)
@@ -334,16 +236,16 @@ static void check_errors(int hs, int kvm, int vm)
 	struct hugescope_attach a = { 0 };
 	struct hugescope_summary s;
 
-	report(attach(hs, kvm, &a) == ENOTTY, "ATTACH of /dev/kvm (not a VM fd) is ENOTTY");
-	report(attach(hs, vcpu_fd, &a) == ENOTTY, "ATTACH of a vCPU fd is ENOTTY");
-	report(attach(hs, -1, &a) == EBADF, "ATTACH of fd -1 is EBADF");
+	tap_report(attach(hs, kvm, &a) == ENOTTY, "ATTACH of /dev/kvm (not a VM fd) is ENOTTY");
+	tap_report(attach(hs, vcpu_fd, &a) == ENOTTY, "ATTACH of a vCPU fd is ENOTTY");
+	tap_report(attach(hs, -1, &a) == EBADF, "ATTACH of fd -1 is EBADF");
 	a.coarse_period_ms = 1;
-	report(attach(hs, vm, &a) == EINVAL, "ATTACH with a 1 ms period is EINVAL");
+	tap_report(attach(hs, vm, &a) == EINVAL, "ATTACH with a 1 ms period is EINVAL");
 	memset(&a, 0, sizeof(a));
 	a.reserved[2] = 1;
-	report(attach(hs, vm, &a) == EINVAL, "ATTACH with reserved bits is EINVAL");
-	report(summary(hs, &s) == ENOENT, "SUMMARY while detached is ENOENT");
-	report(ioctl(hs, HUGESCOPE_IOC_DETACH) < 0 && errno == ENOENT,
+	tap_report(attach(hs, vm, &a) == EINVAL, "ATTACH with reserved bits is EINVAL");
+	tap_report(summary(hs, &s) == ENOENT, "SUMMARY while detached is ENOENT");
+	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) < 0 && errno == ENOENT,
 	       "DETACH while detached is ENOENT");
 }
 
@@ -408,13 +310,13 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	int ok, err;
 
 	ok = attach_until_fine(hs, vm);
-	report(ok, "re-ATTACH reaches the fine phase");
+	tap_report(ok, "re-ATTACH reaches the fine phase");
 	/* The open file pins the module: the unload is refused, not waited for. */
 	err = syscall(SYS_delete_module, "hugescope", O_NONBLOCK) < 0 ? errno : 0;
-	report(err == EWOULDBLOCK || err == EBUSY,
+	tap_report(err == EWOULDBLOCK || err == EBUSY,
 	       "module unload while attached is refused (%s)", strerror(err));
-	report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH in the fine phase");
-	report(stat(vm_stats, "pages_2m") == pages_2m0 &&
+	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH in the fine phase");
+	tap_report(stat(vm_stats, "pages_2m") == pages_2m0 &&
 	       stat(vm_stats, "pages_4k") == pages_4k0,
 	       "DETACH mid-phase merged everything (pages_2m %llu, pages_4k %llu)",
 	       (unsigned long long)stat(vm_stats, "pages_2m"),
@@ -431,7 +333,7 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	usleep(500000);
 	ok = ok && ioctl(hs, HUGESCOPE_IOC_DETACH) == 0 && !vcpu_error;
 	usleep(200000);
-	report(ok && *(volatile uint64_t *)(mem + ITER_GPA) > iters,
+	tap_report(ok && *(volatile uint64_t *)(mem + ITER_GPA) > iters,
 	       "host THP split mid-phase: detach ok, L2 still runs (pages_2m %llu)",
 	       (unsigned long long)stat(vm_stats, "pages_2m"));
 
@@ -441,9 +343,9 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	ok = ok && set_dirty_log(vm, 0) == 0;
 	usleep(300000);
 	ok = ok && summary(hs, &s) == 0 && !vcpu_error;
-	report(ok, "dirty logging toggled mid-phase (%llu merges, %llu refused)",
+	tap_report(ok, "dirty logging toggled mid-phase (%llu merges, %llu refused)",
 	       (unsigned long long)s.merges, (unsigned long long)s.merge_failures);
-	report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH after dirty logging");
+	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH after dirty logging");
 
 	ok = attach_until_fine(hs, vm);
 	vcpu_stop = 1;
@@ -452,7 +354,7 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	pthread_join(thread, NULL);
 	ok = ok && ioctl(vm, KVM_SET_USER_MEMORY_REGION, &gone) == 0;
 	usleep(300000);
-	report(ok && summary(hs, &s) == 0, "memslot deleted mid-phase (state %u)", s.state);
+	tap_report(ok && summary(hs, &s) == 0, "memslot deleted mid-phase (state %u)", s.state);
 	/* Drop every reference the VMM holds: fds, stats fds, kvm_run. */
 	munmap(run, run_size);
 	close(vcpu_fd);
@@ -462,9 +364,9 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	for (t = now_s(); now_s() - t < 30; usleep(20000))
 		if (!summary(hs, &s) && s.state == HUGESCOPE_STATE_VM_GONE)
 			break;
-	report(s.state == HUGESCOPE_STATE_VM_GONE,
+	tap_report(s.state == HUGESCOPE_STATE_VM_GONE,
 	       "VM destroyed mid-phase: tracker let it go (state %u)", s.state);
-	report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH after the VM is gone");
+	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH after the VM is gone");
 }
 
 int main(void)
@@ -501,15 +403,15 @@ int main(void)
 
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0)
-		bail("KVM_CREATE_VM");
+		tap_bail("KVM_CREATE_VM");
 	/* 2M-aligned THP-backed guest memory, pre-faulted by the VMM. */
 	mem = mmap(NULL, GUEST_MEM_SIZE + REGION, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
-		bail("mmap");
+		tap_bail("mmap");
 	mem = (uint8_t *)(((uintptr_t)mem + REGION - 1) & ~(REGION - 1));
 	if (madvise(mem, GUEST_MEM_SIZE, MADV_HUGEPAGE))
-		bail("madvise(MADV_HUGEPAGE)");
+		tap_bail("madvise(MADV_HUGEPAGE)");
 	memset(mem, 0x5a, GUEST_MEM_SIZE);
 	write_guest();
 
@@ -518,35 +420,35 @@ int main(void)
 		.memory_size = GUEST_MEM_SIZE, .userspace_addr = (uintptr_t)mem,
 	};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		bail("KVM_SET_USER_MEMORY_REGION");
+		tap_bail("KVM_SET_USER_MEMORY_REGION");
 	vcpu_fd = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu_fd < 0)
-		bail("KVM_CREATE_VCPU");
+		tap_bail("KVM_CREATE_VCPU");
 	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
 	if (run == MAP_FAILED)
-		bail("mmap kvm_run");
-	setup_vcpu(kvm);
+		tap_bail("mmap kvm_run");
+	l1vmm_enter_long_mode(kvm, vcpu_fd, CODE_GPA, 0);
 	vm_stats = ioctl(vm, KVM_GET_STATS_FD, NULL);
 	vcpu_stats = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
 	if (vm_stats < 0 || vcpu_stats < 0)
-		bail("KVM_GET_STATS_FD");
+		tap_bail("KVM_GET_STATS_FD");
 
 	check_errors(hs, kvm, vm);
 
 	signal(SIGUSR1, on_signal);
 	if (pthread_create(&thread, NULL, vcpu_thread, NULL))
-		bail("pthread_create");
+		tap_bail("pthread_create");
 	for (t = now_s(); !warm_done && !vcpu_error && now_s() - t < 60;)
 		usleep(10000);
-	report(warm_done && !vcpu_error, "L2 read every test page once (vcpu error %d)",
+	tap_report(warm_done && !vcpu_error, "L2 read every test page once (vcpu error %d)",
 	       vcpu_error);
 	if (!warm_done)
 		return 1;
 	usleep(200000);
 	pages_2m0 = stat(vm_stats, "pages_2m");
 	pages_4k0 = stat(vm_stats, "pages_4k");
-	report(pages_2m0 >= NR_REGIONS, "stage 2 maps the test regions with 2M leaves "
+	tap_report(pages_2m0 >= NR_REGIONS, "stage 2 maps the test regions with 2M leaves "
 	       "(pages_2m %lu, pages_4k %lu)", (unsigned long)pages_2m0,
 	       (unsigned long)pages_4k0);
 
@@ -556,10 +458,10 @@ int main(void)
 	a.fine_window_ms = 100;
 	a.fine_windows = 5;
 	a.max_cycles = 1;
-	report(attach(hs, vm, &a) == 0, "ATTACH the VM");
-	report(attach(hs, vm, &a) == EBUSY, "second ATTACH on the same file is EBUSY");
+	tap_report(attach(hs, vm, &a) == 0, "ATTACH the VM");
+	tap_report(attach(hs, vm, &a) == EBUSY, "second ATTACH on the same file is EBUSY");
 	hs2 = open("/dev/hugescope", O_RDWR | O_CLOEXEC);
-	report(hs2 >= 0 && attach(hs2, vm, &a) == EEXIST,
+	tap_report(hs2 >= 0 && attach(hs2, vm, &a) == EEXIST,
 	       "ATTACH of the same VM through another file is EEXIST");
 	close(hs2);
 
@@ -581,22 +483,22 @@ int main(void)
 			break;
 	}
 	pf1 = stat(vcpu_stats, "pf_taken");
-	report(s.state == HUGESCOPE_STATE_IDLE && s.fine_phases == 1,
+	tap_report(s.state == HUGESCOPE_STATE_IDLE && s.fine_phases == 1,
 	       "one coarse + fine cycle completed (state %u, %llu scans, %llu windows)",
 	       s.state, (unsigned long long)s.coarse_scans,
 	       (unsigned long long)s.fine_windows);
-	report(seen_fine && s.splits > 0 && max_4k >= pages_4k0 + PAGES * s.splits,
+	tap_report(seen_fine && s.splits > 0 && max_4k >= pages_4k0 + PAGES * s.splits,
 	       "fine phase split %llu regions in place (pages_4k up to %llu)",
 	       (unsigned long long)s.splits, (unsigned long long)max_4k);
-	report(s.merges == s.splits && s.merge_failures == 0,
+	tap_report(s.merges == s.splits && s.merge_failures == 0,
 	       "every split region merged back (%llu merges, %llu failures)",
 	       (unsigned long long)s.merges, (unsigned long long)s.merge_failures);
-	report(stat(vm_stats, "pages_2m") == pages_2m0 &&
+	tap_report(stat(vm_stats, "pages_2m") == pages_2m0 &&
 	       stat(vm_stats, "pages_4k") == pages_4k0,
 	       "pages_2m/pages_4k restored after merge (%llu/%llu)",
 	       (unsigned long long)stat(vm_stats, "pages_2m"),
 	       (unsigned long long)stat(vm_stats, "pages_4k"));
-	report(stat(vm_stats, "hs_held") == 0 &&
+	tap_report(stat(vm_stats, "hs_held") == 0 &&
 	       stat(vm_stats, "hs_splits") == s.splits &&
 	       stat(vm_stats, "hs_merges") == s.merges,
 	       "KVM stats agree: hs_held %llu, hs_splits %llu, hs_merges %llu, "
@@ -606,11 +508,11 @@ int main(void)
 	       (unsigned long long)stat(vm_stats, "hs_merges"),
 	       (unsigned long long)stat(vm_stats, "hs_harvests"),
 	       (unsigned long long)stat(vm_stats, "hs_tlb_flushes"));
-	report(pf1 == pf_split, "no stage-2 fault while split or at merge (%llu)",
+	tap_report(pf1 == pf_split, "no stage-2 fault while split or at merge (%llu)",
 	       (unsigned long long)(pf1 - pf_split));
 	usleep(1000000);
 	pf2 = stat(vcpu_stats, "pf_taken");
-	report(pf2 == pf1 && !vcpu_error,
+	tap_report(pf2 == pf1 && !vcpu_error,
 	       "no stage-2 fault in the second after the merge (%llu, %llu before tracking)",
 	       (unsigned long long)(pf2 - pf1), (unsigned long long)(pf1 - pf0));
 
@@ -619,7 +521,7 @@ int main(void)
 	rd.nr = sizeof(recs) / sizeof(recs[0]);
 	i = ioctl(hs, HUGESCOPE_IOC_READ, &rd);
 	n = i ? 0 : rd.nr;
-	report(i == 0 && n >= NR_REGIONS, "READ returned %u records", n);
+	tap_report(i == 0 && n >= NR_REGIONS, "READ returned %u records", n);
 
 	for (r = 0; r < NR_REGIONS; r++) {
 		struct hugescope_region *rec = NULL;
@@ -654,7 +556,7 @@ int main(void)
 		       rec ? rec->skew : 0, bits_ok ? "" : " (wrong 4K set)");
 	}
 	for (i = 0; i < NR_CLASSES; i++)
-		report(correct[i] * 100 >= 95 * total[i],
+		tap_report(correct[i] * 100 >= 95 * total[i],
 		       "accuracy %s: %d/%d regions (class and hot 4K set)",
 		       class_name[i], correct[i], total[i]);
 
@@ -672,18 +574,18 @@ int main(void)
 	       s.tracked_bytes ? 100.0 * s.meta_bytes / s.tracked_bytes : 0,
 	       s.tracked_bytes ? (double)s.meta_bytes * (1UL << 30) / s.tracked_bytes : 0);
 
-	report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH");
-	report(ioctl(hs, HUGESCOPE_IOC_DETACH) < 0 && errno == ENOENT,
+	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH");
+	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) < 0 && errno == ENOENT,
 	       "second DETACH is ENOENT");
 
 	check_mid_phase(hs, vm, vm_stats, vcpu_stats, thread, pages_2m0, pages_4k0);
 	close(hs);
 	if (loaded)
-		report(syscall(SYS_delete_module, "hugescope", O_NONBLOCK) == 0,
+		tap_report(syscall(SYS_delete_module, "hugescope", O_NONBLOCK) == 0,
 		       "module unloads once nothing is attached");
 
-	printf("1..%d\n# %d tests, %d failed\n", tests_run, tests_run, tests_failed);
+	printf("1..%d\n# %d tests, %d failed\n", tap_run, tap_run, tap_failed);
 	fflush(stdout);
 	/* The vCPU thread never returns; exiting tears the VM down. */
-	_exit(tests_failed ? 1 : 0);
+	_exit(tap_failed ? 1 : 0);
 }

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,52 +23,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "l1vmm.h"
 
 #define GUEST_MEM_SIZE	(64UL << 20)	/* one memslot, 2 MiB aligned */
-#define PML4_GPA	0x1000UL
-#define PDPT_GPA	0x2000UL
-#define PD_GPA		0x3000UL
 #define CODE_GPA	0x8000UL
 #define TOUCH_GPA	0x400000UL	/* first page the guest writes */
 #define TOUCH_PAGES	8192UL		/* 32 MiB: 16 huge stage-1 pages */
 #define DONE_PORT	0x10
 #define DONE_MAGIC	0x42
-
-#define PTE_P	(1UL << 0)
-#define PTE_W	(1UL << 1)
-#define PTE_PS	(1UL << 7)
-
-static int tests_run, tests_failed;
-
-static void report(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void report(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!ok)
-		tests_failed++;
-	printf("%s %d - ", ok ? "ok" : "not ok", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-static void bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-/* Little-endian immediate writer for hand-assembled guest code. */
-static uint8_t *put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, sizeof(v));
-	return p + sizeof(v);
-}
 
 /*
  *	mov rdi, TOUCH_GPA
@@ -84,8 +45,8 @@ static uint8_t *put64(uint8_t *p, uint64_t v)
  */
 static void write_guest_code(uint8_t *p)
 {
-	*p++ = 0x48; *p++ = 0xbf; p = put64(p, TOUCH_GPA);
-	*p++ = 0x48; *p++ = 0xb9; p = put64(p, TOUCH_PAGES);
+	*p++ = 0x48; *p++ = 0xbf; p = l1vmm_put64(p, TOUCH_GPA);
+	*p++ = 0x48; *p++ = 0xb9; p = l1vmm_put64(p, TOUCH_PAGES);
 	*p++ = 0x48; *p++ = 0x89; *p++ = 0x3f;
 	*p++ = 0x48; *p++ = 0x81; *p++ = 0xc7;
 	*p++ = 0x00; *p++ = 0x10; *p++ = 0x00; *p++ = 0x00;
@@ -94,48 +55,6 @@ static void write_guest_code(uint8_t *p)
 	*p++ = 0xb0; *p++ = DONE_MAGIC;
 	*p++ = 0xe6; *p++ = DONE_PORT;
 	*p++ = 0xf4;
-}
-
-static void write_page_tables(uint8_t *mem)
-{
-	uint64_t *pml4 = (uint64_t *)(mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(mem + PD_GPA);
-	int i;
-
-	pml4[0] = PDPT_GPA | PTE_P | PTE_W;
-	pdpt[0] = PD_GPA | PTE_P | PTE_W;
-	for (i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS;
-}
-
-static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->g = 1;
-	s->l = code;
-	s->db = !code;
-}
-
-static void set_supported_cpuid(int kvm, int vcpu)
-{
-	int nent = 256;
-	struct kvm_cpuid2 *cpuid;
-
-	cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
-	if (!cpuid)
-		bail("calloc cpuid");
-	cpuid->nent = nent;
-	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
-		bail("KVM_GET_SUPPORTED_CPUID");
-	if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0)
-		bail("KVM_SET_CPUID2");
-	free(cpuid);
 }
 
 static int read_bool_param(const char *path)
@@ -154,7 +73,6 @@ static int read_bool_param(const char *path)
 int main(void)
 {
 	struct kvm_userspace_memory_region region;
-	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	struct kvm_run *run;
 	int kvm, vm, vcpu, run_size, io_exits = 0, npt;
@@ -167,22 +85,22 @@ int main(void)
 		printf("1..0 # SKIP /dev/kvm: %s\n", strerror(errno));
 		return 4;
 	}
-	report(ioctl(kvm, KVM_GET_API_VERSION, 0) == KVM_API_VERSION,
+	tap_report(ioctl(kvm, KVM_GET_API_VERSION, 0) == KVM_API_VERSION,
 	       "KVM API version %d", KVM_API_VERSION);
 
 	npt = read_bool_param("/sys/module/kvm_amd/parameters/npt");
 	if (npt < 0)
 		npt = read_bool_param("/sys/module/kvm_intel/parameters/ept");
-	report(npt == 1, "KVM uses nested paging (NPT/EPT) for L2");
+	tap_report(npt == 1, "KVM uses nested paging (NPT/EPT) for L2");
 
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0)
-		bail("KVM_CREATE_VM");
+		tap_bail("KVM_CREATE_VM");
 	mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
-		bail("mmap guest memory");
-	write_page_tables(mem);
+		tap_bail("mmap guest memory");
+	l1vmm_identity_map_1g(mem);
 	write_guest_code(mem + CODE_GPA);
 
 	region = (struct kvm_userspace_memory_region) {
@@ -190,55 +108,32 @@ int main(void)
 		.memory_size = GUEST_MEM_SIZE, .userspace_addr = (uintptr_t)mem,
 	};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		bail("KVM_SET_USER_MEMORY_REGION");
+		tap_bail("KVM_SET_USER_MEMORY_REGION");
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0)
-		bail("KVM_CREATE_VCPU");
+		tap_bail("KVM_CREATE_VCPU");
 	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	if (run == MAP_FAILED)
-		bail("mmap kvm_run");
+		tap_bail("mmap kvm_run");
 
-	/*
-	 * KVM refuses EFER.LME until the vCPU's CPUID says long mode exists, so
-	 * hand it everything KVM supports, as a VMM would.
-	 */
-	set_supported_cpuid(kvm, vcpu);
-
-	/* Enter directly in 64-bit mode: KVM loads the hidden segment state. */
-	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
-		bail("KVM_GET_SREGS");
-	set_seg(&sregs.cs, 0x8, 11, 1);
-	set_seg(&sregs.ds, 0x10, 3, 0);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.cr3 = PML4_GPA;
-	sregs.cr4 = 1UL << 5;			/* PAE */
-	sregs.cr0 = 0x80000011;			/* PG | ET | PE */
-	sregs.efer = (1UL << 8) | (1UL << 10);	/* LME | LMA */
-	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
-		bail("KVM_SET_SREGS");
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rsp = CODE_GPA;
-	regs.rflags = 2;
-	if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
-		bail("KVM_SET_REGS");
+	l1vmm_enter_long_mode(kvm, vcpu, CODE_GPA, CODE_GPA);
 
 	for (;;) {
 		if (ioctl(vcpu, KVM_RUN, 0) < 0)
-			bail("KVM_RUN");
+			tap_bail("KVM_RUN");
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == DONE_PORT &&
 		    run->io.direction == KVM_EXIT_IO_OUT) {
 			uint8_t v = *((uint8_t *)run + run->io.data_offset);
 
-			report(v == DONE_MAGIC, "L2 reported completion on port 0x%x (value 0x%x)",
+			tap_report(v == DONE_MAGIC, "L2 reported completion on port 0x%x (value 0x%x)",
 			       DONE_PORT, v);
 			io_exits++;
 			continue;
 		}
 		break;
 	}
-	report(io_exits == 1 && run->exit_reason == KVM_EXIT_HLT,
+	tap_report(io_exits == 1 && run->exit_reason == KVM_EXIT_HLT,
 	       "L2 halted after one I/O exit (exit reason %u)", run->exit_reason);
 
 	for (i = 0; i < TOUCH_PAGES; i++) {
@@ -248,14 +143,14 @@ int main(void)
 		if (v != gpa && bad++ < 5)
 			printf("# page gpa 0x%lx holds 0x%lx\n", (unsigned long)gpa, (unsigned long)v);
 	}
-	report(bad == 0, "all %lu pages written by L2 are visible to the L1 VMM (%lu wrong)",
+	tap_report(bad == 0, "all %lu pages written by L2 are visible to the L1 VMM (%lu wrong)",
 	       TOUCH_PAGES, bad);
 	if (ioctl(vcpu, KVM_GET_REGS, &regs) < 0)
-		bail("KVM_GET_REGS");
-	report(regs.rcx == 0 && regs.rdi == TOUCH_GPA + TOUCH_PAGES * 4096,
+		tap_bail("KVM_GET_REGS");
+	tap_report(regs.rcx == 0 && regs.rdi == TOUCH_GPA + TOUCH_PAGES * 4096,
 	       "L2 register state after the loop (rcx=%llu rdi=0x%llx)",
 	       (unsigned long long)regs.rcx, (unsigned long long)regs.rdi);
 
-	printf("# %d tests, %d failed\n", tests_run, tests_failed);
-	return tests_failed ? 1 : 0;
+	printf("# %d tests, %d failed\n", tap_run, tap_failed);
+	return tap_failed ? 1 : 0;
 }
