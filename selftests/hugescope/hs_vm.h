@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hs_vm - an L1 VMM with a hot-list L2 workload, shared by the hugescope
+ * overhead bench (hugescope_perf_test) and `hsctl demo`, so that both drive
+ * hugescope.ko with the same guest.  The L2 guest (64-bit, 2M identity map
+ * from l1vmm) reads a "warm" list of GPAs once, signals the VMM with an OUT,
+ * then loops forever over a "hot" list of GPAs and increments a 64-bit
+ * counter at HS_VM_ITER_GPA after every pass: the counter is the guest's
+ * throughput.  Guest memory is THP-backed and pre-faulted so that stage 2
+ * maps it with 2M leaves.  Errors are returned, not reported, because
+ * hsctl must print them as a tool and the selftest as TAP.
+ */
+#ifndef SELFTESTS_HS_VM_H
+#define SELFTESTS_HS_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HS_VM_REGION		(2UL << 20)
+#define HS_VM_FIRST_GPA		(4UL << 20)	/* first workload region */
+#define HS_VM_ITER_GPA		0x9000UL	/* pass counter written by L2 */
+#define HS_VM_MAX_WARM		16384		/* GPAs in the warm list */
+#define HS_VM_MAX_HOT		65536		/* GPAs in the hot list */
+
+struct hs_vm {
+	int kvm, vm, vcpu, vm_stats;
+	uint8_t *mem;
+	size_t size;
+	struct kvm_run *run;
+	pthread_t thread;
+	volatile int warm_done;	/* L2 finished the warm list */
+	volatile int error;	/* errno, or 1000 + unexpected exit reason */
+	const char *what;	/* the step that failed */
+};
+
+/* GPA of 4K page @page in workload region @r. */
+static inline uint64_t hs_vm_page(unsigned int r, unsigned int page)
+{
+	return HS_VM_FIRST_GPA + r * HS_VM_REGION + page * 4096UL;
+}
+
+/*
+ * Create the VM with @size bytes of guest memory (2M multiple, covering the
+ * lists' GPAs), load the workload and start the vCPU thread.  Returns 0, or
+ * a negative errno with v->what naming the failed step.
+ */
+int hs_vm_create(struct hs_vm *v, size_t size, const uint64_t *warm,
+		 unsigned int nwarm, const uint64_t *hot, unsigned int nhot);
+/* Wait up to @timeout_s for the warm pass; 0 when done. */
+int hs_vm_wait_warm(struct hs_vm *v, double timeout_s);
+/* L2 passes over the hot list so far. */
+uint64_t hs_vm_iters(const struct hs_vm *v);
+/* Named u64 statistic of a KVM binary stats fd; 0 on success. */
+int hs_vm_stat(int stats_fd, const char *name, uint64_t *val);
+/*
+ * Open /dev/hugescope, loading /lib/modules/extra/hugescope.ko first if the
+ * device is missing.  Returns the fd or a negative errno.
+ */
+int hs_open_dev(void);
+double hs_now(void);
+
+#endif
