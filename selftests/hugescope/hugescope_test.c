@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include "hugescope_uapi.h"
 #include "l1vmm.h"
+#include "hs_vm.h"
 
 #define MB		(1UL << 20)
 #define REGION		(2 * MB)
@@ -179,43 +180,11 @@ static void *vcpu_thread(void *arg)
 	}
 }
 
-/* Binary stats (KVM_GET_STATS_FD): value of the named u64 statistic. */
-static int stat_read(int stats_fd, const char *name, uint64_t *val)
-{
-	struct kvm_stats_header h;
-	struct kvm_stats_desc *d;
-	size_t dsz;
-	char *descs;
-	uint32_t i;
-	int ret = -1;
-
-	if (pread(stats_fd, &h, sizeof(h), 0) != sizeof(h))
-		return -1;
-	dsz = sizeof(*d) + h.name_size;
-	descs = malloc(dsz * h.num_desc);
-	if (!descs)
-		return -1;
-	if (pread(stats_fd, descs, dsz * h.num_desc, h.desc_offset) !=
-	    (ssize_t)(dsz * h.num_desc))
-		goto out;
-	for (i = 0; i < h.num_desc; i++) {
-		d = (struct kvm_stats_desc *)(descs + i * dsz);
-		if (strcmp(d->name, name))
-			continue;
-		if (pread(stats_fd, val, 8, h.data_offset + d->offset) == 8)
-			ret = 0;
-		break;
-	}
-out:
-	free(descs);
-	return ret;
-}
-
 static uint64_t stat(int fd, const char *name)
 {
 	uint64_t v = 0;
 
-	if (stat_read(fd, name, &v))
+	if (hs_vm_stat(fd, name, &v))
 		printf("# cannot read stat %s\n", name);
 	return v;
 }
