@@ -48,6 +48,7 @@ for t in lpt-check lptsim-check; do
 	if make -s -n "$t" >/dev/null 2>&1; then step "$t" make -s "$t"; fi
 done
 
+step "hsctl-selftest" make -s -C tools/hsctl test OUT="$MMV_BUILD/hsctl-host"
 step "tooling self-test (host side)" bash tests/tooling/run.sh host
 step "patch queue linux-6.12" bash scripts/tree.sh verify linux
 step "patch queue qemu-7.2" bash scripts/tree.sh verify qemu
