@@ -101,8 +101,6 @@ static void *vcpu_thread(void *arg)
 int hs_vm_create(struct hs_vm *v, size_t size, const uint64_t *warm,
 		 unsigned int nwarm, const uint64_t *hot, unsigned int nhot)
 {
-	struct kvm_userspace_memory_region region;
-	int run_size;
 	uint8_t *m;
 
 	memset(v, 0, sizeof(*v));
@@ -127,21 +125,9 @@ int hs_vm_create(struct hs_vm *v, size_t size, const uint64_t *warm,
 	memset(v->mem, 0x5a, size);
 	write_guest(v, warm, nwarm, hot, nhot);
 
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 0, .guest_phys_addr = 0,
-		.memory_size = size, .userspace_addr = (uintptr_t)v->mem,
-	};
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		FAIL("KVM_SET_USER_MEMORY_REGION");
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+	v->vcpu = l1vmm_create_vcpu(v->kvm, v->vm, v->mem, size, &v->run, NULL, &v->what);
 	if (v->vcpu < 0)
-		FAIL("KVM_CREATE_VCPU");
-	run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (run_size < 0)
-		FAIL("KVM_GET_VCPU_MMAP_SIZE");
-	v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED)
-		FAIL("mmap kvm_run");
+		return -errno;
 	l1vmm_enter_long_mode(v->kvm, v->vcpu, CODE_GPA, 0);
 	v->vm_stats = ioctl(v->vm, KVM_GET_STATS_FD, NULL);
 	if (v->vm_stats < 0)

@@ -73,7 +73,7 @@ static const struct { int class; int k; } layout[] = {
 static uint8_t *mem;
 static int vcpu_fd;
 static struct kvm_run *run;
-static int run_size;
+static size_t run_size;
 static volatile int warm_done, vcpu_error, vcpu_stop;
 
 static double now_s(void)
@@ -340,7 +340,7 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 
 int main(void)
 {
-	struct kvm_userspace_memory_region region;
+	const char *step;
 	static struct hugescope_region recs[4096];
 	int correct[NR_CLASSES] = { 0 }, total[NR_CLASSES] = { 0 };
 	uint64_t pages_2m0, pages_4k0, max_4k = 0, pf_split = 0, pf0, pf1, pf2;
@@ -384,19 +384,9 @@ int main(void)
 	memset(mem, 0x5a, GUEST_MEM_SIZE);
 	write_guest();
 
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 0, .guest_phys_addr = 0,
-		.memory_size = GUEST_MEM_SIZE, .userspace_addr = (uintptr_t)mem,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		tap_bail("KVM_SET_USER_MEMORY_REGION");
-	vcpu_fd = ioctl(vm, KVM_CREATE_VCPU, 0);
+	vcpu_fd = l1vmm_create_vcpu(kvm, vm, mem, GUEST_MEM_SIZE, &run, &run_size, &step);
 	if (vcpu_fd < 0)
-		tap_bail("KVM_CREATE_VCPU");
-	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
-	if (run == MAP_FAILED)
-		tap_bail("mmap kvm_run");
+		tap_bail(step);
 	l1vmm_enter_long_mode(kvm, vcpu_fd, CODE_GPA, 0);
 	vm_stats = ioctl(vm, KVM_GET_STATS_FD, NULL);
 	vcpu_stats = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);

@@ -72,10 +72,10 @@ static int read_bool_param(const char *path)
 
 int main(void)
 {
-	struct kvm_userspace_memory_region region;
+	const char *step;
 	struct kvm_regs regs;
 	struct kvm_run *run;
-	int kvm, vm, vcpu, run_size, io_exits = 0, npt;
+	int kvm, vm, vcpu, io_exits = 0, npt;
 	unsigned long i, bad = 0;
 	uint8_t *mem;
 
@@ -103,19 +103,9 @@ int main(void)
 	l1vmm_identity_map_1g(mem);
 	write_guest_code(mem + CODE_GPA);
 
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 0, .guest_phys_addr = 0,
-		.memory_size = GUEST_MEM_SIZE, .userspace_addr = (uintptr_t)mem,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		tap_bail("KVM_SET_USER_MEMORY_REGION");
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	vcpu = l1vmm_create_vcpu(kvm, vm, mem, GUEST_MEM_SIZE, &run, NULL, &step);
 	if (vcpu < 0)
-		tap_bail("KVM_CREATE_VCPU");
-	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		tap_bail("mmap kvm_run");
+		tap_bail(step);
 
 	l1vmm_enter_long_mode(kvm, vcpu, CODE_GPA, CODE_GPA);
 

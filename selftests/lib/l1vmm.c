@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include "l1vmm.h"
 
 #define PTE_P	(1UL << 0)
@@ -62,6 +63,35 @@ void l1vmm_identity_map_1g(uint8_t *mem)
 	pdpt[0] = L1VMM_PD_GPA | PTE_P | PTE_W;
 	for (i = 0; i < 512; i++)
 		pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS;
+}
+
+int l1vmm_create_vcpu(int kvm, int vm, void *mem, size_t size,
+		      struct kvm_run **run, size_t *run_size, const char **what)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0,
+		.memory_size = size, .userspace_addr = (uintptr_t)mem,
+	};
+	int vcpu, mmap_size;
+
+	*what = "KVM_SET_USER_MEMORY_REGION";
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return -1;
+	*what = "KVM_CREATE_VCPU";
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		return -1;
+	*what = "KVM_GET_VCPU_MMAP_SIZE";
+	mmap_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < 0)
+		return -1;
+	*what = "mmap kvm_run";
+	*run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (*run == MAP_FAILED)
+		return -1;
+	if (run_size)
+		*run_size = mmap_size;
+	return vcpu;
 }
 
 static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)

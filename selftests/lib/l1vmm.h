@@ -10,7 +10,10 @@
 #ifndef SELFTESTS_L1VMM_H
 #define SELFTESTS_L1VMM_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct kvm_run;
 
 /* Where l1vmm_identity_map_1g() puts the L2 guest's page tables. */
 #define L1VMM_PML4_GPA	0x1000UL
@@ -30,6 +33,15 @@ uint8_t *l1vmm_put32(uint8_t *p, uint32_t v);
 
 /* Identity-map guest-physical [0, 1 GiB) with 2 MiB pages; mem is GPA 0. */
 void l1vmm_identity_map_1g(uint8_t *mem);
+
+/*
+ * Make [@mem, @mem + @size) guest memory slot 0 at GPA 0, create vCPU 0 of
+ * @vm and map its kvm_run.  Returns the vCPU fd (kvm_run in *@run, its size
+ * in *@run_size if not NULL) or -1 with errno set and *@what naming the
+ * failed step, so tools can report it their own way.
+ */
+int l1vmm_create_vcpu(int kvm, int vm, void *mem, size_t size,
+		      struct kvm_run **run, size_t *run_size, const char **what);
 
 /*
  * Give @vcpu everything KVM supports in CPUID, then 64-bit flat segments,
