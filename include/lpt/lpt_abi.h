@@ -328,4 +328,66 @@ static inline uint64_t lpt_root_pack(uint64_t arena_pa, uint32_t pages,
 		LPT_ROOT_PAGES_SHIFT);
 }
 
+/*
+ * Model-specific registers of the emulated LPT MMU (docs/lpt-mmu.md).  The
+ * range 0x4c505500-0x4c5055ff is unused by QEMU 7.2 and Linux 6.12; it sits
+ * next to the radix walk counters (0x4c505400-0x4c5054ff).  Only present
+ * when QEMU runs with the CPU property lpt=on; otherwise RDMSR/WRMSR #GP.
+ *
+ * LPT_ROOT (read/write): the root register above.  Writing a value with
+ * reserved bits set raises #GP.  Any write invalidates the walk cache
+ * entries of this vCPU.  0 (E clear) means user translations use the
+ * radix table as usual.  The root applies to user-half addresses (below
+ * 2^47) while the vCPU is not in SVM guest mode.
+ *
+ * LPT_CTL (read-only): [7:0] ABI version (1); [8] strict (a miss raises
+ * #PF and the radix table is not walked); [9] cross-check (every LPT
+ * translation is also walked, side-effect free, in the radix table and
+ * compared); [31:16] walk-cache entries (0 = no walk cache).
+ *
+ * Counter i (read-only, per vCPU, 64-bit, never reset by the guest) is
+ * MSR LPT_MSR_COUNTER0 + i, in the order of enum lpt_counter.
+ */
+#define LPT_MSR_ROOT		0x4c505500U
+#define LPT_MSR_CTL		0x4c505501U
+#define LPT_MSR_COUNTER0	0x4c505510U
+#define LPT_MSR_LAST		0x4c5055ffU
+
+#define LPT_CTL_VERSION		1
+#define LPT_CTL_VERSION_MASK	0xffULL
+#define LPT_CTL_STRICT		(1ULL << 8)
+#define LPT_CTL_CROSSCHECK	(1ULL << 9)
+#define LPT_CTL_LWC_SHIFT	16
+#define LPT_CTL_LWC_MASK	0xffffULL
+
+enum lpt_counter {
+	LPT_CNT_WALKS = 0,	/* LPT walks (successful or not) */
+	LPT_CNT_REFS,		/* memory lines read by them (LWC hits free) */
+	LPT_CNT_WALKS_0REF,	/* walks that read no line (faulted in LWC) */
+	LPT_CNT_WALKS_1REF,	/* walks that read exactly one line */
+	LPT_CNT_WALKS_2REF,
+	LPT_CNT_WALKS_3REF,
+	LPT_CNT_WALKS_4PLUS,	/* four lines or more */
+	LPT_CNT_COLLISIONS,	/* translations not found at the predicted slot */
+	LPT_CNT_LWC_HITS,	/* node reads served by the walk cache */
+	LPT_CNT_LWC_MISSES,	/* node reads that went to memory */
+	LPT_CNT_MISSES,		/* walks that found no translation */
+	LPT_CNT_FALLBACKS,	/* misses then walked in the radix table */
+	LPT_CNT_CROSSCHECKS,	/* LPT translations compared with radix */
+	LPT_CNT_MISMATCHES,	/* ... that disagreed (logged with the va) */
+	LPT_CNT_PROT_FAULTS,	/* translated, but the access was not allowed */
+	LPT_CNT_LEAF_4K,	/* successful walks by page size */
+	LPT_CNT_LEAF_2M,
+	LPT_CNT_LEAF_1G,
+	LPT_CNT_AD_UPDATES,	/* atomic A/D updates written to an entry */
+	LPT_CNT_ROOT_WRITES,	/* WRMSR LPT_ROOT */
+	LPT_CNT_LWC_FLUSHES,	/* walk-cache invalidations (CR3, INVLPG, root) */
+	LPT_CNT_RADIX_USER,	/* radix walks of user addresses while the root
+				 * was enabled, cross-checks excluded: 0 in
+				 * strict mode */
+	LPT_CNT_BAD_STRUCT,	/* walks that faulted on a malformed structure
+				 * (bad root/node/entry, range, bus) */
+	LPT_CNT_NR
+};
+
 #endif /* LPT_ABI_H */
