@@ -382,11 +382,14 @@ enum lpt_counter {
 	LPT_CNT_AD_UPDATES,	/* atomic A/D updates written to an entry */
 	LPT_CNT_ROOT_WRITES,	/* WRMSR LPT_ROOT */
 	LPT_CNT_LWC_FLUSHES,	/* walk-cache invalidations (CR3, INVLPG, root) */
-	LPT_CNT_RADIX_USER,	/* radix walks of user addresses while the root
-				 * was enabled, cross-checks excluded: 0 in
-				 * strict mode */
-	LPT_CNT_BAD_STRUCT,	/* walks that faulted on a malformed structure
-				 * (bad root/node/entry, range, bus) */
+	/* radix walks of user addresses while the root was enabled,
+	 * cross-checks excluded: 0 in strict mode
+	 */
+	LPT_CNT_RADIX_USER,
+	/* walks that faulted on a malformed structure (bad root, node or
+	 * entry, index out of range, bus error)
+	 */
+	LPT_CNT_BAD_STRUCT,
 	LPT_CNT_NR
 };
 
