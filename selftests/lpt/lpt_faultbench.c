@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lpt_faultbench - what a learned page table adds to a page fault.  One
+ * process alternates rounds with its LPT on and off (PR_SET_LPT) so both
+ * sides see the same machine noise: each round maps 32 MiB, writes one
+ * word per 4 KiB page (one first-touch fault each), and unmaps.  Prints
+ * ns per fault for each side (median of the rounds) and their ratio.
+ * Usage: lpt_faultbench [rounds]   (default 10 per side)
+ */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+
+#include "lpt_util.h"
+
+#define LEN	(32UL << 20)
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double one_round(void)
+{
+	double t0 = now_s();
+	char *p = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		bail("mmap");
+	/* No THP: every page must fault on its own. */
+	madvise(p, LEN, MADV_NOHUGEPAGE);
+	for (size_t off = 0; off < LEN; off += 4096)
+		p[off] = 1;
+	munmap(p, LEN);
+	return (now_s() - t0) * 1e9 / (LEN / 4096);
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = argc > 1 ? atoi(argv[1]) : 10;
+	double on[1000], off[1000];
+	struct lptu_counters a, b;
+
+	if (rounds < 1 || rounds > 1000) {
+		fprintf(stderr, "lpt_faultbench: rounds must be 1..1000\n");
+		return 2;
+	}
+	if (lptu_load_module(NULL) || prctl(PR_SET_LPT, 1, 0, 0, 0))
+		bail("enable LPT (lpt.ko loaded? QEMU lpt=on?)");
+	one_round();	/* warm up both paths */
+	prctl(PR_SET_LPT, 0, 0, 0, 0);
+	one_round();
+	lptu_read(&a);
+	for (int i = 0; i < rounds; i++) {
+		/* Alternate which side goes first to cancel drift. */
+		int first_on = i & 1;
+
+		for (int k = 0; k < 2; k++) {
+			int lpt = k == 0 ? first_on : !first_on;
+
+			if (prctl(PR_SET_LPT, lpt, 0, 0, 0))
+				bail("PR_SET_LPT");
+			(lpt ? on : off)[i] = one_round();
+		}
+		fprintf(stderr, "# round %d/%d: on %.0f ns, off %.0f ns\n",
+			i + 1, rounds, on[i], off[i]);
+	}
+	lptu_read(&b);
+	prctl(PR_SET_LPT, 0, 0, 0, 0);
+	qsort(on, rounds, sizeof(double), cmp_double);
+	qsort(off, rounds, sizeof(double), cmp_double);
+	printf("faults/round %lu, rounds %d per side\n", LEN / 4096, rounds);
+	printf("fault ns median: lpt-on %.0f lpt-off %.0f ratio %.3f\n",
+	       on[rounds / 2], off[rounds / 2], on[rounds / 2] / off[rounds / 2]);
+	printf("lpt walks %llu, misses %llu, mismatches %llu\n",
+	       (unsigned long long)(b.c[LPT_CNT_WALKS] - a.c[LPT_CNT_WALKS]),
+	       (unsigned long long)(b.c[LPT_CNT_MISSES] - a.c[LPT_CNT_MISSES]),
+	       (unsigned long long)(b.c[LPT_CNT_MISMATCHES] -
+				    a.c[LPT_CNT_MISMATCHES]));
+	return 0;
+}
