@@ -218,6 +218,28 @@ int lpt_retrain(struct lpt *t, const struct lpt_map *extra, size_t nextra);
  */
 int lpt_map_page(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size);
 
+/*
+ * lpt_remove_range - unmap every page that overlaps [@start, @end) (bytes,
+ * any alignment; huge pages overlapping only partly go too).  Each call
+ * takes the cheaper of a lookup per 4 KiB page and a pass over the slots
+ * the range can predict in each leaf, so unmapping 1 GiB over a small
+ * table reads at most that table, and one page costs one lookup.  Nothing
+ * is allocated and no node changes.  Return: the number of pages removed.
+ */
+uint64_t lpt_remove_range(struct lpt *t, uint64_t start, uint64_t end);
+
+/*
+ * lpt_test_clear_range - for every page overlapping [@start, @end): count
+ * it if its PTE word, OR-ed over all its copies, has any bit of @test set,
+ * then clear the bits of @clear in every copy.  Only LPT_PTE_A, LPT_PTE_D
+ * and LPT_PTE_RW may be cleared (others in @clear are ignored).  Same cost
+ * as lpt_remove_range().  test = clear = LPT_PTE_A is "test and clear
+ * young"; clear = LPT_PTE_RW | LPT_PTE_D write-protects a range.
+ * Return: the number of pages that had a @test bit.
+ */
+uint64_t lpt_test_clear_range(struct lpt *t, uint64_t start, uint64_t end,
+			      uint64_t test, uint64_t clear);
+
 /* Walk this table's own memory with the reference walker. */
 int lpt_lookup(struct lpt *t, uint64_t va, struct lpt_lwc *lwc,
 	       struct lpt_walk *w);
@@ -230,6 +252,13 @@ int lpt_read8(void *ctx, uint64_t pa, uint64_t *val);
 
 /* Value for the root register; changes on every build/retrain. */
 uint64_t lpt_root(const struct lpt *t);
+
+/*
+ * The generation counter of lpt_get_stats(), in O(1): it moves whenever
+ * an index node changes in place (new leaf, rescale), after which cached
+ * nodes and the old leaf table must no longer be used by any walker.
+ */
+uint64_t lpt_generation(const struct lpt *t);
 
 /*
  * Copy out up to @max mappings (A/D merged over copies) and return how many

@@ -109,6 +109,11 @@ void lpt_destroy(struct lpt *t)
 	t->ops.meta_free(t->ops.ctx, t, sizeof(*t));
 }
 
+uint64_t lpt_generation(const struct lpt *t)
+{
+	return t->ev.generation;
+}
+
 uint64_t lpt_root(const struct lpt *t)
 {
 	return lpt_root_pack(t->ix.arena_pa, t->ix.arena_pages, t->p.asid);
@@ -337,8 +342,8 @@ int lpt_insert(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size)
 }
 
 /* Leaf, node and matching slot of the page containing @va. */
-static int find_page(struct lpt *t, uint64_t va, struct lpt_leaf **lfp,
-		     uint64_t **nodep, uint32_t *slot)
+int __lpt_find_page(struct lpt *t, uint64_t va, struct lpt_leaf **lfp,
+		    uint64_t **nodep, uint32_t *slot)
 {
 	uint32_t idx;
 
@@ -357,7 +362,7 @@ int lpt_remove(struct lpt *t, uint64_t va)
 	uint64_t *node;
 	uint32_t slot;
 
-	if (find_page(t, va, &lf, &node, &slot))
+	if (__lpt_find_page(t, va, &lf, &node, &slot))
 		return -ENOENT;
 	lpt_gtab_erase(lf, node, lpt_slot(lf, slot)[1]);
 	t->ev.removes++;
@@ -370,7 +375,7 @@ int lpt_update(struct lpt *t, uint64_t va, uint64_t pte)
 	uint64_t *node, tag;
 	uint32_t slot;
 
-	if (find_page(t, va, &lf, &node, &slot))
+	if (__lpt_find_page(t, va, &lf, &node, &slot))
 		return -ENOENT;
 	tag = lpt_slot(lf, slot)[1];
 	if (!pte_ok(pte, lpt_tag_size(tag)))

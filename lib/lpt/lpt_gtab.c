@@ -130,8 +130,8 @@ int lpt_gtab_overlaps(const struct lpt_leaf *lf, const uint64_t *node,
 }
 
 /* Visit every slot that may hold a copy of the page @tag names. */
-static bool copy_window(const struct lpt_leaf *lf, const uint64_t *node,
-			uint64_t tag, uint64_t *a, uint64_t *b)
+bool lpt_gtab_copy_window(const struct lpt_leaf *lf, const uint64_t *node,
+			  uint64_t tag, uint64_t *a, uint64_t *b)
 {
 	uint64_t vpn = (tag & LPT_TAG_VA_MASK) >> 12;
 	unsigned int size = lpt_tag_size(tag);
@@ -150,7 +150,7 @@ static uint32_t rewrite_copies(struct lpt_leaf *lf, const uint64_t *node,
 	uint64_t a, b, s;
 	uint32_t n = 0;
 
-	if (!copy_window(lf, node, tag, &a, &b))
+	if (!lpt_gtab_copy_window(lf, node, tag, &a, &b))
 		return 0;
 	for (s = a; s <= b; s++) {
 		if (lpt_slot(lf, s)[1] != tag)
@@ -181,6 +181,31 @@ uint32_t lpt_gtab_set_pte(struct lpt_leaf *lf, const uint64_t *node,
 }
 
 /*
+ * OR of the PTE words of every copy of the page @tag names (the hardware
+ * may have set A/D in any of them), and clear @clear in all of them.
+ * Clearing is a plain read-modify-write: the caller serialises against
+ * other software writers, and a concurrent hardware A/D update that this
+ * store overwrites is lost as it is with x86's own A-bit clearing.
+ */
+uint64_t lpt_gtab_test_clear(struct lpt_leaf *lf, const uint64_t *node,
+			     uint64_t tag, uint64_t clear)
+{
+	uint64_t a, b, s, merged = 0, *slot;
+
+	if (!lpt_gtab_copy_window(lf, node, tag, &a, &b))
+		return 0;
+	for (s = a; s <= b; s++) {
+		slot = lpt_slot(lf, s);
+		if (slot[1] != tag)
+			continue;
+		merged |= slot[0];
+		if (slot[0] & clear)
+			slot[0] &= ~clear;
+	}
+	return merged;
+}
+
+/*
  * Is @slot the lowest copy of its page?  If so, return the PTE with the
  * accessed/dirty bits of all copies ORed in, as the hardware may have set
  * them on any copy.
@@ -192,7 +217,7 @@ int lpt_gtab_is_first(const struct lpt_leaf *lf, const uint64_t *node,
 	uint64_t pte = lpt_slot(lf, slot)[0];
 	uint64_t a, b, s;
 
-	if (!(tag & LPT_TAG_V) || !copy_window(lf, node, tag, &a, &b))
+	if (!(tag & LPT_TAG_V) || !lpt_gtab_copy_window(lf, node, tag, &a, &b))
 		return 0;
 	for (s = a; s < slot; s++)
 		if (lpt_slot(lf, s)[1] == tag)

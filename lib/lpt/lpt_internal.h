@@ -65,13 +65,35 @@ uint32_t lpt_gtab_set_pte(struct lpt_leaf *lf, const uint64_t *node,
 			  uint64_t tag, uint64_t pte);
 int lpt_gtab_is_first(const struct lpt_leaf *lf, const uint64_t *node,
 		      uint32_t slot, uint64_t *merged_pte);
+bool lpt_gtab_copy_window(const struct lpt_leaf *lf, const uint64_t *node,
+			  uint64_t tag, uint64_t *a, uint64_t *b);
+uint64_t lpt_gtab_test_clear(struct lpt_leaf *lf, const uint64_t *node,
+			     uint64_t tag, uint64_t clear);
 
 /* lpt_build.c */
 int __lpt_build(struct lpt *t, const struct lpt_map *maps, size_t n,
 		struct lpt_index *out);
 uint64_t __lpt_leaf_cap_slots(const struct lpt *t);
 
+/* lpt_range.c: one range operation, and how it was carried out. */
+struct lpt_range_op {
+	uint64_t start, end;	/* in: byte range, any alignment */
+	uint64_t test, clear;	/* in: PTE bits to report / to clear */
+	bool remove;		/* in: unmap instead of test/clear */
+	int strategy;		/* in: LPT_RANGE_AUTO/BY_PAGE/BY_SCAN; out: used */
+	uint64_t hits;		/* out: pages removed, or with a @test bit */
+	uint64_t steps;		/* out: lookups (by page) or slots read (scan) */
+};
+
+#define LPT_RANGE_AUTO		0
+#define LPT_RANGE_BY_PAGE	1
+#define LPT_RANGE_BY_SCAN	2
+
+void __lpt_range(struct lpt *t, struct lpt_range_op *op);
+
 /* lpt_core.c */
+int __lpt_find_page(struct lpt *t, uint64_t va, struct lpt_leaf **lfp,
+		    uint64_t **nodep, uint32_t *slot);
 void __lpt_index_free(struct lpt *t, struct lpt_index *ix);
 void *__lpt_meta_alloc(struct lpt *t, size_t bytes);
 void __lpt_meta_free(struct lpt *t, void *p, size_t bytes);

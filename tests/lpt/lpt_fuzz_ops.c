@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: random sequences of build, insert, map (insert with
- * retrain), remove, update and lookup on one learned page table, checked
+ * retrain), remove, update, range removal, range test-and-clear and lookup
+ * on one learned page table, checked
  * after every step against a plain reference map of the pages that should
  * be mapped.  Parameters (gap scale, coverage limit, fan-out, depth,
  * contiguity cap, insertion distance) and allocation failures come from
@@ -129,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tl_mem mem;
 	struct lpt *t;
 	unsigned int op, sz, steps = 0;
-	uint64_t va, pte;
+	uint64_t va, pte, rs, cnt;
 	size_t i;
 	long k;
 	int ret;
@@ -152,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.n = 0;
 
 	while (in.pos < in.len && steps++ < 400) {
-		op = take(&in, 1) % 8;
+		op = take(&in, 1) % 10;
 		if (take(&in, 1) == 0xff)	/* inject an allocation failure */
 			mem.fail_after = take(&in, 1) % 4;
 		switch (op) {
@@ -221,6 +222,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6:	/* retrain as is */
 			ret = lpt_retrain(t, NULL, 0);
 			if (ret && ret != -ENOMEM && ret != -ENOSPC)
+				__builtin_trap();
+			break;
+		case 8:	/* remove a range: 1 byte to 64 GiB from a page */
+			va = pick_va(&in, pick_size(&in)) + take(&in, 2);
+			rs = va + 1 + (take(&in, 5) & ((1ULL << (take(&in, 1) % 37)) - 1));
+			cnt = 0;
+			for (k = (long)r.n - 1; k >= 0; k--) {
+				if (r.m[k].va < rs &&
+				    va < r.m[k].va + lpt_size_bytes(r.m[k].size)) {
+					ref_del(&r, k);
+					cnt++;
+				}
+			}
+			if (lpt_remove_range(t, va, rs) != cnt)
+				__builtin_trap();
+			check_va(t, &r, va);
+			break;
+		case 9:	/* test RW/D, clear a subset of A/D/RW over a range */
+			va = pick_va(&in, pick_size(&in)) + take(&in, 2);
+			rs = va + 1 + (take(&in, 5) & ((1ULL << (take(&in, 1) % 37)) - 1));
+			pte = take(&in, 1) & (LPT_PTE_A | LPT_PTE_D | LPT_PTE_RW);
+			cnt = 0;
+			for (i = 0; i < r.n; i++) {
+				if (r.m[i].va < rs &&
+				    va < r.m[i].va + lpt_size_bytes(r.m[i].size)) {
+					cnt += !!(r.m[i].pte & (LPT_PTE_RW | LPT_PTE_D));
+					r.m[i].pte &= ~pte;
+				}
+			}
+			if (lpt_test_clear_range(t, va, rs, LPT_PTE_RW | LPT_PTE_D,
+						 pte) != cnt)
 				__builtin_trap();
 			break;
 		default:

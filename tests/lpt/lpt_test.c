@@ -8,6 +8,7 @@
  * must hold on address spaces shaped like real processes.  Output is TAP.
  */
 #include "lpt_testlib.h"
+#include "lpt_internal.h"
 
 static int tap_n, tap_fail;
 static char tap_msg[512];
@@ -416,22 +417,33 @@ static int t_growth(void)
 }
 
 /* 4K, 2M and 1G pages in one index, including 2M inside a 4K run. */
+/*
+ * Every page size: a 4K binary, a THP heap with 4K pages and THPs mixed
+ * after it, three 1G hugetlb pages, an mmap area with THPs, a stack.
+ */
+static size_t mixed_layout(struct lpt_map *m)
+{
+	size_t n = 0;
+
+	n = add_run(m, n, 0x400000ULL, 300, LPT_SIZE_4K);
+	n = add_run(m, n, 0x400000ULL + 300 * 4096 + 0x100000, 1, LPT_SIZE_4K);
+	n = add_run(m, n, 0x800000ULL, 40, LPT_SIZE_2M);
+	n = add_run(m, n, 0x800000ULL + 40 * 0x200000, 200, LPT_SIZE_4K);
+	n = add_run(m, n, 0x800000ULL + 40 * 0x200000 + 0x200000, 3, LPT_SIZE_2M);
+	n = add_run(m, n, 0x40000000ULL * 4, 3, LPT_SIZE_1G);
+	n = add_run(m, n, 0x7f0000000000ULL, 1000, LPT_SIZE_4K);
+	n = add_run(m, n, 0x7f0000600000ULL, 5, LPT_SIZE_2M);
+	n = add_run(m, n, 0x7ffffff00000ULL, 50, LPT_SIZE_4K);
+	return n;
+}
+
 static int t_mixed_sizes(void)
 {
 	static struct lpt_map m[6000];
 	struct env e;
 	struct lpt_stats s;
-	size_t n = 0;
+	size_t n = mixed_layout(m);
 
-	n = add_run(m, n, 0x400000ULL, 300, LPT_SIZE_4K);
-	n = add_run(m, n, 0x400000ULL + 300 * 4096 + 0x100000, 1, LPT_SIZE_4K);
-	n = add_run(m, n, 0x800000ULL, 40, LPT_SIZE_2M);	/* THP heap */
-	n = add_run(m, n, 0x800000ULL + 40 * 0x200000, 200, LPT_SIZE_4K);
-	n = add_run(m, n, 0x800000ULL + 40 * 0x200000 + 0x200000, 3, LPT_SIZE_2M);
-	n = add_run(m, n, 0x40000000ULL * 4, 3, LPT_SIZE_1G);	/* hugetlb */
-	n = add_run(m, n, 0x7f0000000000ULL, 1000, LPT_SIZE_4K);
-	n = add_run(m, n, 0x7f0000600000ULL, 5, LPT_SIZE_2M);
-	n = add_run(m, n, 0x7ffffff00000ULL, 50, LPT_SIZE_4K);
 	CHECK(env_init(&e, 0), "create");
 	CHECK(lpt_build(e.t, m, n) == 0, "build");
 	CHECK_KEEP(expect_all(e.t, m, n));
@@ -875,6 +887,188 @@ static int t_lwc(void)
 	return 1;
 }
 
+static int overlaps(const struct lpt_map *m, uint64_t s, uint64_t e)
+{
+	return m->va < e && s < m->va + lpt_size_bytes(m->size);
+}
+
+/*
+ * Unmap ranges of every kind (inside one page, cutting a 2M or 1G page,
+ * spanning regions, empty, the whole space) from a fresh build of the
+ * mixed layout, once by page and once by scan: exactly the overlapping
+ * pages go, all copies included, and everything else still translates.
+ */
+static int t_remove_range(void)
+{
+	static struct lpt_map m[6000];
+	static const uint64_t r[][2] = {
+		{ 0x400000, 0x401000 },			/* first page */
+		{ 0x400800, 0x400900 },			/* inside a page */
+		{ 0x9ff000, 0xa01000 },			/* across two 2M pages */
+		{ 0xa00000 + 0x123000, 0xa00000 + 0x124000 }, /* inside a 2M */
+		{ 0x5800000, 0x5a00000 },		/* 4K run + a 2M */
+		{ 0x100000000ULL + 0x1000, 0x100000000ULL + 0x2000 }, /* 1G */
+		{ 0x3ff000, 0x10400000 },		/* low regions */
+		{ 0x7efff0000000ULL, 0x7f0010000000ULL }, /* 1 GiB around mmap */
+		{ 0x7f0000500000ULL, 0x7f0000700000ULL }, /* 4K end + 2M start */
+		{ 0x600000000000ULL, 0x600040000000ULL }, /* nothing there */
+		{ 0, ~0ULL },				/* everything */
+		{ 0x7ffffff31000ULL, 0x7ffffff30000ULL }, /* end < start */
+	};
+	struct lpt_range_op op;
+	struct env e;
+	size_t n = mixed_layout(m), i, k, want;
+	int strat;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		for (strat = LPT_RANGE_BY_PAGE; strat <= LPT_RANGE_BY_SCAN; strat++) {
+			CHECK(env_init(&e, 0), "create");
+			CHECK(lpt_build(e.t, m, n) == 0, "build");
+			memset(&op, 0, sizeof(op));
+			op.start = r[i][0];
+			op.end = r[i][1];
+			op.remove = true;
+			op.strategy = strat;
+			/* By page over 2^35 pages would not finish: auto. */
+			if (r[i][1] - r[i][0] > (1ULL << 32) &&
+			    r[i][1] > r[i][0])
+				op.strategy = LPT_RANGE_AUTO;
+			__lpt_range(e.t, &op);
+			want = 0;
+			for (k = 0; k < n; k++) {
+				uint64_t sz = lpt_size_bytes(m[k].size);
+
+				if (!overlaps(&m[k], r[i][0], r[i][1])) {
+					CHECK_KEEP(expect_map(e.t, &m[k], m[k].va));
+					CHECK_KEEP(expect_map(e.t, &m[k], m[k].va + sz - 8));
+					continue;
+				}
+				want++;
+				CHECK_KEEP(expect_unmapped(e.t, m[k].va));
+				CHECK_KEEP(expect_unmapped(e.t, m[k].va + sz / 2));
+				CHECK_KEEP(expect_unmapped(e.t, m[k].va + sz - 8));
+			}
+			CHECK(op.hits == want, "range %zu strategy %d: removed %llu, want %zu",
+			      i, strat, (unsigned long long)op.hits, want);
+			CHECK(lpt_collect(e.t, NULL, 0) == n - want, "collect");
+			CHECK(env_fini(&e), "leak");
+		}
+	}
+	return 1;
+}
+
+/* Set @bits in the one slot the walker finds for @va (a "hardware" A/D). */
+static int hw_set(struct env *e, uint64_t va, uint64_t bits, uint64_t *slot_pa)
+{
+	struct lpt_walk w;
+	struct tl_block *b;
+
+	if (lpt_lookup(e->t, va, NULL, &w) != LPT_OK)
+		return 0;
+	b = tl_find(&e->mem, w.entry_pa);
+	if (!b || !b->va)
+		return 0;
+	*(uint64_t *)((char *)b->va + (w.entry_pa - b->pa)) |= bits;
+	if (slot_pa)
+		*slot_pa = w.entry_pa;
+	return 1;
+}
+
+/*
+ * Young tests as reclaim does them: A set by "hardware" in one copy of a
+ * 2M page (the copy the walker finds for its last 4K) is seen through a
+ * range that covers only that last 4K, and clearing it clears every copy;
+ * a test without clear leaves A; write-protecting drops RW and D only.
+ */
+static int t_test_clear_range(void)
+{
+	static struct lpt_map m[6000];
+	struct lpt_walk w;
+	struct env e;
+	uint64_t thp = 0x800000ULL + 5 * 0x200000, last = thp + 0x1ff000;
+	uint64_t pa0, pa1;
+	size_t n = mixed_layout(m), k;
+
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	CHECK(hw_set(&e, last, LPT_PTE_A, &pa1), "set A");
+	CHECK(lpt_lookup(e.t, thp, NULL, &w) == LPT_OK, "thp");
+	pa0 = w.entry_pa;
+	CHECK(pa0 != pa1, "the 2M page has one copy only: test needs copies");
+	CHECK(lpt_test_clear_range(e.t, 0, ~0ULL, LPT_PTE_A, 0) == 1,
+	      "one young page");
+	CHECK(lpt_test_clear_range(e.t, thp, thp + 0x1000, LPT_PTE_A, 0) == 1,
+	      "young through copy at %#llx (first at %#llx)",
+	      (unsigned long long)pa1, (unsigned long long)pa0);
+	CHECK(lpt_test_clear_range(e.t, last, last + 1, LPT_PTE_A, LPT_PTE_A) == 1,
+	      "test and clear");
+	CHECK(lpt_test_clear_range(e.t, 0, ~0ULL, LPT_PTE_A, 0) == 0, "all clear");
+	CHECK(lpt_lookup(e.t, last, NULL, &w) == LPT_OK && !(w.pte & LPT_PTE_A),
+	      "copy cleared");
+	/* A 4K page and a 1G page young; a range over both counts two. */
+	CHECK(hw_set(&e, 0x400000, LPT_PTE_A | LPT_PTE_D, NULL), "4K A");
+	CHECK(hw_set(&e, 0x140000000ULL + 0x5000, LPT_PTE_A, NULL), "1G A");
+	CHECK(lpt_test_clear_range(e.t, 0x400000, 0x180000000ULL, LPT_PTE_A,
+				   LPT_PTE_A) == 2, "two young");
+	CHECK(lpt_lookup(e.t, 0x400000, NULL, &w) == LPT_OK &&
+	      (w.pte & LPT_PTE_D) && !(w.pte & LPT_PTE_A), "D kept");
+	/* Write-protect the 4K run at 0x7f0000000000: RW and D go, P stays. */
+	CHECK(lpt_test_clear_range(e.t, 0x7f0000000000ULL, 0x7f0000100000ULL,
+				   LPT_PTE_RW, LPT_PTE_RW | LPT_PTE_D |
+				   LPT_PTE_P) == 256, "256 writable");
+	for (k = 0; k < n; k++) {
+		uint64_t pte = m[k].pte;
+
+		if (overlaps(&m[k], 0x7f0000000000ULL, 0x7f0000100000ULL))
+			pte &= ~LPT_PTE_RW;
+		CHECK(lpt_lookup(e.t, m[k].va, NULL, &w) == LPT_OK &&
+		      (w.pte & ~(LPT_PTE_A | LPT_PTE_D)) == pte,
+		      "va %#llx pte %#llx", (unsigned long long)m[k].va,
+		      (unsigned long long)w.pte);
+	}
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/*
+ * The cost choice: unmapping 1 GiB around a 1,000-page table scans the
+ * table's slots instead of making 262,144 lookups, and a single page is one
+ * lookup even with many leaves.
+ */
+static int t_range_cost(void)
+{
+	static struct lpt_map m[6000];
+	struct lpt_range_op op;
+	struct lpt_stats s;
+	struct env e;
+	size_t n = mixed_layout(m);
+
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	lpt_get_stats(e.t, &s);
+	memset(&op, 0, sizeof(op));
+	op.start = 0x7efff0000000ULL;
+	op.end = op.start + (1ULL << 30);
+	op.remove = true;
+	__lpt_range(e.t, &op);
+	CHECK(op.strategy == LPT_RANGE_BY_SCAN && op.steps <= s.slots,
+	      "1 GiB: strategy %d, %llu steps for %llu slots", op.strategy,
+	      (unsigned long long)op.steps, (unsigned long long)s.slots);
+	CHECK(op.hits == 1005, "removed %llu", (unsigned long long)op.hits);
+	memset(&op, 0, sizeof(op));
+	op.start = 0x400000 + 7 * 4096;
+	op.end = op.start + 4096;
+	op.remove = true;
+	__lpt_range(e.t, &op);
+	CHECK(op.strategy == LPT_RANGE_BY_PAGE && op.steps == 1 && op.hits == 1,
+	      "one page: strategy %d, %llu steps", op.strategy,
+	      (unsigned long long)op.steps);
+	CHECK_KEEP(expect_unmapped(e.t, 0x400000 + 7 * 4096));
+	CHECK_KEEP(expect_map(e.t, &m[8], m[8].va));
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
 int main(void)
 {
 	static const struct {
@@ -900,6 +1094,10 @@ int main(void)
 		{ "invalid input rejected", t_bad_input },
 		{ "walker on garbage memory", t_garbage_walk },
 		{ "walk cache LRU and ASID flush", t_lwc },
+		{ "remove ranges: by page and by scan, all copies", t_remove_range },
+		{ "test and clear A/RW over ranges, merged over copies",
+		  t_test_clear_range },
+		{ "range cost: 1 GiB scans, one page looks up", t_range_cost },
 	};
 	size_t i, nt = sizeof(tests) / sizeof(tests[0]);
 
