@@ -68,14 +68,27 @@ fi
 
 if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
 	# Each suite lists the tests make check runs in selftests/<suite>/check.list.
-	vm_tests=()
+	# A suite whose list has a line "#! cpu-opts PROP=VAL,..." needs those
+	# QEMU CPU options and runs in a VM of its own; the others share one.
+	vm_tests=() own_vms=()
 	for list in selftests/*/check.list; do
 		suite=$(basename "$(dirname "$list")")
+		opts=$(sed -n 's/^#! *cpu-opts *//p' "$list" | head -1)
+		if [ -n "$opts" ]; then own_vms+=("$suite"); continue; fi
 		for t in $(sed 's/#.*//' "$list"); do vm_tests+=(--test "$suite/$t"); done
 	done
 	step "VM selftests (debug kernel: DEBUG_VM, lockdep, KASAN)" \
 		bash scripts/vm.sh --variant debug --timeout 900 \
 		--cpu-opts "$WALK_CPU_OPTS" "${vm_tests[@]}"
+	for suite in "${own_vms[@]}"; do
+		list=selftests/$suite/check.list
+		opts=$(sed -n 's/^#! *cpu-opts *//p' "$list" | head -1)
+		suite_tests=()
+		for t in $(sed 's/#.*//' "$list"); do suite_tests+=(--test "$suite/$t"); done
+		step "VM selftests $suite (debug kernel, -cpu ...,$opts)" \
+			bash scripts/vm.sh --variant debug --timeout 900 \
+			--cpu-opts "$WALK_CPU_OPTS,$opts" "${suite_tests[@]}"
+	done
 	step "tooling self-test (VM side)" bash tests/tooling/run.sh vm
 else
 	echo "not ok - VM selftests: not run, the guest did not build"

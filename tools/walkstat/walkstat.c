@@ -7,7 +7,9 @@
  * after running the command, and prints the difference: walks, modelled
  * page-table references per walk and per level, paging-structure-cache hit
  * rates, walk faults, leaf page sizes, and the TLB/PWC model configuration
- * of the patched QEMU (docs/walkstats.md).  The counters are per vCPU, so
+ * of the patched QEMU (docs/walkstats.md); and, when the vCPU has the
+ * emulated LPT MMU (lpt=on, docs/lpt-mmu.md), its counters too.  The
+ * counters are per vCPU, so
  * everything else that runs on that CPU meanwhile (interrupts, kernel
  * threads, walkstat's own fork/exec/wait) is included.
  */
@@ -18,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "walkstat-abi.h"
+#include "walkstat-lpt.h"
 
 static void usage(FILE *f)
 {
@@ -90,10 +93,47 @@ static void report(int cpu, const struct walkstat_snap *d, int status)
 	       (unsigned long long)c[WS_NESTED_FAULTS]);
 }
 
+/* The learned page table's walks, when the vCPU has the LPT MMU. */
+static void report_lpt(const struct lpt_snap *d)
+{
+	const uint64_t *c = d->c;
+	int i;
+
+	printf("learned page table: root %#llx, %s, cross-check %s, "
+	       "LWC %u entries\n", (unsigned long long)d->root,
+	       d->ctl & LPT_CTL_STRICT ? "strict" : "radix fallback",
+	       d->ctl & LPT_CTL_CROSSCHECK ? "on" : "off",
+	       lpt_ctl_lwc_entries(d->ctl));
+	printf("  walks:          %llu (%.2f refs per walk; %llu misses, "
+	       "%llu fell back to radix)\n",
+	       (unsigned long long)c[LPT_CNT_WALKS],
+	       ratio(c[LPT_CNT_REFS], c[LPT_CNT_WALKS]),
+	       (unsigned long long)c[LPT_CNT_MISSES],
+	       (unsigned long long)c[LPT_CNT_FALLBACKS]);
+	printf("  refs per walk:  0: %llu  1: %llu  2: %llu  3: %llu  4+: %llu\n",
+	       (unsigned long long)c[LPT_CNT_WALKS_0REF],
+	       (unsigned long long)c[LPT_CNT_WALKS_1REF],
+	       (unsigned long long)c[LPT_CNT_WALKS_2REF],
+	       (unsigned long long)c[LPT_CNT_WALKS_3REF],
+	       (unsigned long long)c[LPT_CNT_WALKS_4PLUS]);
+	printf("  leaf pages:     4K %llu  2M %llu  1G %llu\n",
+	       (unsigned long long)c[LPT_CNT_LEAF_4K],
+	       (unsigned long long)c[LPT_CNT_LEAF_2M],
+	       (unsigned long long)c[LPT_CNT_LEAF_1G]);
+	print_rate("LWC", c[LPT_CNT_LWC_HITS],
+		   c[LPT_CNT_LWC_HITS] + c[LPT_CNT_LWC_MISSES]);
+	printf("  all counters:");
+	for (i = 0; i < LPT_CNT_NR; i++)
+		printf(" %s=%llu", lpt_counter_names[i],
+		       (unsigned long long)c[i]);
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct walkstat_snap before, after, delta;
-	int cpu = -1, opt, fd, ret, status;
+	struct lpt_snap lpt_before, lpt_after, lpt_delta;
+	int cpu = -1, opt, fd, ret, status, lpt;
 	cpu_set_t set;
 	pid_t pid;
 
@@ -145,6 +185,7 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 2;
 	}
+	lpt = !lpt_snap_read(fd, &lpt_before);
 
 	fflush(NULL);
 	pid = fork();
@@ -173,6 +214,10 @@ int main(int argc, char **argv)
 	}
 	walkstat_delta(&before, &after, &delta);
 	report(cpu, &delta, status);
+	if (lpt && !lpt_snap_read(fd, &lpt_after)) {
+		lpt_snap_delta(&lpt_before, &lpt_after, &lpt_delta);
+		report_lpt(&lpt_delta);
+	}
 	close(fd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
