@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lpt_run - run a command with (or, with --off, without) a learned page
+ * table and report what the emulated MMU did for it: LPT walks, memory
+ * references, single-reference walks, walk-cache hits, misses,
+ * cross-check mismatches, and the radix walks that remained (kernel
+ * addresses, or everything with --off), all summed over CPUs, plus the
+ * largest index lpt.ko kept for the process (sampled from
+ * /sys/kernel/debug/lpt/mms every 20 ms).  make bench runs the same
+ * workload both ways in one VM and prints them side by side.  The
+ * counters are machine-wide: run nothing else meanwhile.
+ * Usage: lpt_run [--off] -- command [args...]
+ */
+#define _GNU_SOURCE
+#include <sys/wait.h>
+
+#include "lpt_util.h"
+
+/* Radix walk counters (docs/walkstats.md): walks and references. */
+#define WALK_MSR_WALKS	0x4c505410U
+#define WALK_MSR_REFS	0x4c505411U
+
+struct sample {
+	long long index_bytes, pages, pages_2m, depth, leaves, collisions,
+		  retrains;
+};
+
+static long long field(const char *line, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(line, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 0) : -1;
+}
+
+/* Largest index seen so far for @pid's mm (one line per mm in "mms"). */
+static void sample(pid_t pid, struct sample *s)
+{
+	static char buf[1 << 18];
+	char pat[32];
+	char *line, *save;
+
+	if (lptu_read_file("/sys/kernel/debug/lpt/mms", buf, sizeof(buf)) < 0)
+		return;
+	snprintf(pat, sizeof(pat), "pid=%d ", pid);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		long long ib;
+
+		if (strncmp(line, pat, strlen(pat)))
+			continue;
+		ib = field(line, "index_bytes");
+		if (ib > s->index_bytes) {
+			s->index_bytes = ib;
+			s->depth = field(line, "depth");
+			s->leaves = field(line, "leaves");
+		}
+		if (field(line, "pages") > s->pages)
+			s->pages = field(line, "pages");
+		if (field(line, "pages_2m") > s->pages_2m)
+			s->pages_2m = field(line, "pages_2m");
+		if (field(line, "collisions") > s->collisions)
+			s->collisions = field(line, "collisions");
+		if (field(line, "retrains") > s->retrains)
+			s->retrains = field(line, "retrains");
+	}
+}
+
+static int radix(uint64_t *walks, uint64_t *refs)
+{
+	*walks = *refs = 0;
+	for (int c = 0; c < lptu_open_msrs(); c++) {
+		uint64_t w, r;
+
+		if (lptu_rdmsr(c, WALK_MSR_WALKS, &w) ||
+		    lptu_rdmsr(c, WALK_MSR_REFS, &r))
+			return -1;
+		*walks += w;
+		*refs += r;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct lptu_counters a, b, d;
+	uint64_t rw0, rr0, rw1, rr1;
+	struct sample s = { 0 };
+	int off = 0, i = 1, st;
+	double t0, secs;
+	pid_t pid;
+
+	if (i < argc && !strcmp(argv[i], "--off"))
+		off = 1, i++;
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc) {
+		fprintf(stderr, "usage: lpt_run [--off] -- command [args...]\n");
+		return 2;
+	}
+	if (!(lptu_ctl() & LPT_CTL_VERSION_MASK)) {
+		fprintf(stderr, "lpt_run: the MMU has no LPT (QEMU lpt=on?)\n");
+		return 1;
+	}
+	if (!off && lptu_load_module(NULL)) {
+		perror("lpt_run: load lpt.ko");
+		return 1;
+	}
+	if (lptu_read(&a) || radix(&rw0, &rr0)) {
+		perror("lpt_run: read counters (/dev/cpu/N/msr)");
+		return 1;
+	}
+	t0 = now_s();
+	pid = fork();
+	if (pid < 0) {
+		perror("lpt_run: fork");
+		return 1;
+	}
+	if (!pid) {
+		if (prctl(PR_SET_LPT, off ? 0 : 1, 0, 0, 0)) {
+			perror("lpt_run: PR_SET_LPT");
+			_exit(127);
+		}
+		execvp(argv[i], argv + i);
+		perror("lpt_run: exec");
+		_exit(127);
+	}
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (!off)
+			sample(pid, &s);
+		usleep(20000);
+	}
+	secs = now_s() - t0;
+	lptu_read(&b);
+	radix(&rw1, &rr1);
+	lptu_delta(&d, &a, &b);
+	printf("lpt_run: mode=%s status=%d secs=%.2f lpt_walks=%llu lpt_refs=%llu walks_1ref=%llu walks_0ref=%llu collisions=%llu lwc_hits=%llu lwc_misses=%llu misses=%llu mismatches=%llu crosschecks=%llu radix_user=%llu leaf_2m=%llu radix_walks=%llu radix_refs=%llu index_bytes=%lld depth=%lld leaves=%lld pages=%lld pages_2m=%lld retrains=%lld\n",
+	       off ? "radix" : "lpt", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+	       secs,
+	       (unsigned long long)d.c[LPT_CNT_WALKS],
+	       (unsigned long long)d.c[LPT_CNT_REFS],
+	       (unsigned long long)d.c[LPT_CNT_WALKS_1REF],
+	       (unsigned long long)d.c[LPT_CNT_WALKS_0REF],
+	       (unsigned long long)d.c[LPT_CNT_COLLISIONS],
+	       (unsigned long long)d.c[LPT_CNT_LWC_HITS],
+	       (unsigned long long)d.c[LPT_CNT_LWC_MISSES],
+	       (unsigned long long)d.c[LPT_CNT_MISSES],
+	       (unsigned long long)d.c[LPT_CNT_MISMATCHES],
+	       (unsigned long long)d.c[LPT_CNT_CROSSCHECKS],
+	       (unsigned long long)d.c[LPT_CNT_RADIX_USER],
+	       (unsigned long long)d.c[LPT_CNT_LEAF_2M],
+	       (unsigned long long)(rw1 - rw0), (unsigned long long)(rr1 - rr0),
+	       s.index_bytes, s.depth, s.leaves, s.pages, s.pages_2m,
+	       s.retrains);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
