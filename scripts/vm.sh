@@ -41,15 +41,17 @@ for f in "$qemu" "$kernel" "$initrd"; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mmv-vm.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Each run logs into its own directory (several VMs may run at once) and
+# leaves a copy as build/vm/last-<variant>.log for readers such as bench.sh.
+last_log=$MMV_BUILD/vm/last-$variant.log
+trap 'mkdir -p "$(dirname "$last_log")"; cp -f "$work/console.log" "$last_log" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/root/etc/mmv"
 { echo "test_timeout $test_timeout"; printf '%s\n' "${plan[@]}"; } > "$work/root/etc/mmv/plan"
 # The kernel unpacks concatenated cpio archives in order: the plan overlays the base.
 (cd "$work/root" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$work/plan.cpio.gz"
 cat "$initrd" "$work/plan.cpio.gz" > "$work/initrd.cpio.gz"
 
-log=$MMV_BUILD/vm/last-$variant.log
-mkdir -p "$(dirname "$log")"
+log=$work/console.log
 : > "$log"
 qemu_args=(
 	-accel tcg -cpu "qemu64,+svm,+npt$cpu_opts" -smp 2 -m 2G
@@ -62,7 +64,7 @@ qemu_args=(
 	-L /usr/share/qemu -L /usr/share/seabios -nic none
 	-display none -no-reboot -monitor none -serial "file:$log"
 )
-note "booting kernel-$variant under TCG (log: $log, timeout ${timeout}s)"
+note "booting kernel-$variant under TCG (log: $last_log, timeout ${timeout}s)"
 start=$(date +%s)
 set +e
 timeout -k 5 "$timeout" "$qemu" "${qemu_args[@]}" > "$work/qemu.out" 2>&1 &
@@ -134,7 +136,7 @@ if grep -qE "$splat_re" "$log"; then
 	grep -nE -A3 "$splat_re" "$log" | head -40 | sed 's/^/#   /'
 	fail=1
 elif ! grep -q '^MMV-ALL-DONE' "$log"; then
-	echo "not ok - vm($variant): guest ran its whole plan and powered off # see $log"
+	echo "not ok - vm($variant): guest ran its whole plan and powered off # see $last_log"
 	fail=1
 else
 	echo "ok - vm($variant): kernel log clean, guest powered off after ${elapsed}s"
