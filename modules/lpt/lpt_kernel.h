@@ -44,8 +44,17 @@
 #define LPT_BUILD_TRIES		4	/* snapshot+build attempts per enable */
 #define LPT_RETRAIN_TRIES	4	/* attempts per retrain before fallback */
 
-/* PTE bits a software-only copy may carry: marks pending pages in a merge. */
+/*
+ * Software PTE bits that only ever appear in a build's input: which kind
+ * of mapping won a merge (lpt_merge_maps()).  An anchor is a not-present
+ * entry at a VMA's first or last page: it makes the builder shape the
+ * index for the VMA layout, so that pages faulted in later go to a leaf
+ * of their own instead of costing a retrain, and it is removed from the
+ * table again before the table goes live.
+ */
 #define LPT_PTE_SW_PENDING	BIT_ULL(9)
+#define LPT_PTE_SW_ANCHOR	BIT_ULL(10)
+#define LPT_ANCHORS_MAX		512	/* two per VMA, first VMAs first */
 
 enum lpt_state {
 	LPT_OFF,	/* attached, no table (never enabled, or prctl off) */
@@ -173,8 +182,10 @@ extern struct workqueue_struct *lpt_wq;
 extern unsigned int lpt_retrain_wait_ms;
 
 /* lpt_mm.c */
+enum lpt_build { LPT_BUILD_EMPTY, LPT_BUILD_LOCKED, LPT_BUILD_UNLOCKED };
+
 struct lpt_mm *lpt_mm_attach(struct mm_struct *mm, bool mmap_write_locked);
-int lpt_mm_enable(struct lpt_mm *m, bool mmap_locked);
+int lpt_mm_enable(struct lpt_mm *m, enum lpt_build how);
 void lpt_mm_disable(struct lpt_mm *m);
 void lpt_mm_teardown(struct lpt_mm *m);
 void lpt_mm_fault(struct lpt_mm *m, unsigned long address);
@@ -193,6 +204,8 @@ struct lpt_snap {
 int lpt_radix_lookup(struct mm_struct *mm, unsigned long addr,
 		     struct lpt_map *map);
 int lpt_radix_snapshot(struct mm_struct *mm, struct lpt_snap *s);
+size_t lpt_radix_anchors(struct mm_struct *mm, struct lpt_map *out,
+			 size_t max);
 
 /* lpt_debugfs.c */
 int lpt_debugfs_init(void);

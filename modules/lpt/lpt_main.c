@@ -66,13 +66,13 @@ static void lpt_on_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 		lpt_attach_failed(mm, PTR_ERR(m));
 		return;
 	}
-	lpt_mm_enable(m, false);
+	lpt_mm_enable(m, LPT_BUILD_UNLOCKED);
 }
 
 /*
  * The new @mm of current, with the old mm's mmap lock held for reading:
- * take the new one nested (another instance of the same lock class), both
- * to register the notifier and to snapshot the few mappings exec made.
+ * take the new one nested (another instance of the same lock class) to
+ * register the notifier.  The table starts empty (see lpt_mm_enable()).
  */
 static void lpt_on_exec(struct mm_struct *mm)
 {
@@ -83,7 +83,7 @@ static void lpt_on_exec(struct mm_struct *mm)
 	mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING);
 	m = lpt_mm_attach(mm, true);
 	if (!IS_ERR(m))
-		lpt_mm_enable(m, true);
+		lpt_mm_enable(m, LPT_BUILD_EMPTY);
 	mmap_write_unlock(mm);
 	if (IS_ERR(m))
 		lpt_attach_failed(mm, PTR_ERR(m));
@@ -99,7 +99,8 @@ static int lpt_on_set_enabled(struct mm_struct *mm, bool enable)
 	if (enable) {
 		if (!m)
 			m = lpt_mm_attach(mm, false);
-		ret = IS_ERR(m) ? PTR_ERR(m) : lpt_mm_enable(m, false);
+		ret = IS_ERR(m) ? PTR_ERR(m) :
+		      lpt_mm_enable(m, LPT_BUILD_UNLOCKED);
 	} else if (m) {
 		lpt_mm_disable(m);
 	}

@@ -441,56 +441,67 @@ static bool lpt_maps_overlap(const struct lpt_map *a, const struct lpt_map *b)
 	       b->va < a->va + lpt_size_bytes(a->size);
 }
 
-/*
- * The input of a retrain: @n collected mappings (sorted) at buf[np..],
- * @np pending pages (any order) at buf[np + n..].  Merge them into
- * buf[0..] (the write index never passes the read index of either list)
- * so that a pending page, which is fresher, replaces whatever collected
- * mappings it overlaps; of overlapping pending pages the first stays.
- * Return: mappings written.
- */
-static size_t lpt_merge_pending(struct lpt_map *buf, size_t n, size_t np)
+/* Pending pages are fresher than the table's, anchors give way to both. */
+static int lpt_map_prio(const struct lpt_map *m)
 {
-	struct lpt_map *a = buf + np, *b = buf + np + n, x;
-	size_t i = 0, j, k = 0;
+	if (m->pte & LPT_PTE_SW_PENDING)
+		return 2;
+	return m->pte & LPT_PTE_SW_ANCHOR ? 0 : 1;
+}
 
-	for (j = 0; j < np; j++)
-		b[j].pte |= LPT_PTE_SW_PENDING;
-	lpt_sort_maps(b, np);
-	j = 0;
-	while (i < n || j < np) {
-		x = (j < np && (i >= n || b[j].va <= a[i].va)) ? b[j++] : a[i++];
-		if (!(x.pte & LPT_PTE_SW_PENDING)) {
-			if (k && lpt_maps_overlap(&buf[k - 1], &x))
-				continue;
-		} else {
-			while (k && lpt_maps_overlap(&buf[k - 1], &x) &&
-			       !(buf[k - 1].pte & LPT_PTE_SW_PENDING))
-				k--;
-			if (k && lpt_maps_overlap(&buf[k - 1], &x))
-				continue;
-		}
-		buf[k++] = x;
+/*
+ * The input of a build, in place: @n sorted mappings at maps[t..t+n) and
+ * @t more of any order at maps[t+n..t+n+t) (anchors, pending pages: see
+ * LPT_PTE_SW_*) are merged into maps[0..), sorted and non-overlapping;
+ * where two overlap, the one of higher priority stays, of equal ones the
+ * first.  The write index never passes a read index.  The pending mark is
+ * dropped; the anchor mark stays so that the anchors can be found again.
+ * Return: mappings kept.
+ */
+static size_t lpt_merge_maps(struct lpt_map *maps, size_t n, size_t t)
+{
+	struct lpt_map *a = maps + t, *b = maps + t + n, x;
+	size_t i = 0, j = 0, k = 0;
+
+	lpt_sort_maps(b, t);
+	while (i < n || j < t) {
+		x = (j < t && (i >= n || b[j].va <= a[i].va)) ? b[j++] : a[i++];
+		while (k && lpt_maps_overlap(&maps[k - 1], &x) &&
+		       lpt_map_prio(&maps[k - 1]) < lpt_map_prio(&x))
+			k--;
+		if (k && lpt_maps_overlap(&maps[k - 1], &x))
+			continue;
+		maps[k++] = x;
 	}
 	for (i = 0; i < k; i++)
-		buf[i].pte &= ~LPT_PTE_SW_PENDING;
+		maps[i].pte &= ~LPT_PTE_SW_PENDING;
 	return k;
 }
 
-static int lpt_build_table(struct lpt_mm *m, const struct lpt_map *maps,
-			   size_t n, struct lpt_table **out)
+/*
+ * Build a private table from mappings laid out as lpt_merge_maps() wants
+ * them, then remove the anchors: their leaves stay, empty, for the pages
+ * to come.
+ */
+static int lpt_build_table(struct lpt_mm *m, struct lpt_map *maps, size_t n,
+			   size_t t, struct lpt_table **out)
 {
 	struct lpt_table *tb = lpt_table_new(m);
+	size_t i;
 	int ret;
 
 	if (!tb)
 		return -ENOMEM;
+	n = lpt_merge_maps(maps, n, t);
 	ret = lpt_build(tb->t, maps, n);
 	if (ret) {
 		lpt_table_free(tb);
 		atomic64_inc(&lpt_stat.build_failures);
 		return ret;
 	}
+	for (i = 0; i < n; i++)
+		if (maps[i].pte & LPT_PTE_SW_ANCHOR)
+			lpt_remove(tb->t, maps[i].va);
 	atomic64_inc(&lpt_stat.builds);
 	*out = tb;
 	return 0;
@@ -555,20 +566,50 @@ static int lpt_install_table(struct lpt_mm *m, struct lpt_table *tb, u64 id,
 	return 0;
 }
 
+/*
+ * Lay the snapshot @s out for lpt_build_table() with the VMA anchors as
+ * its tail; return how many anchors (sleeps).
+ */
+static int lpt_snap_anchors(struct mm_struct *mm, struct lpt_snap *s,
+			    size_t *na)
+{
+	size_t room = s->n + 2 * LPT_ANCHORS_MAX;
+	struct lpt_map *p;
+
+	if (s->cap < room) {
+		p = kvrealloc(s->maps, room * sizeof(*p), GFP_KERNEL_ACCOUNT);
+		if (!p)
+			return -ENOMEM;
+		s->maps = p;
+		s->cap = room;
+	}
+	*na = lpt_radix_anchors(mm, s->maps + s->n + LPT_ANCHORS_MAX,
+				LPT_ANCHORS_MAX);
+	memmove(s->maps + *na, s->maps, s->n * sizeof(*p));
+	memmove(s->maps + *na + s->n, s->maps + s->n + LPT_ANCHORS_MAX,
+		*na * sizeof(*p));
+	return 0;
+}
+
 /**
  * lpt_mm_enable - build @m's table from the page tables and publish it
  * @m: an attached mm, not on
- * @mmap_locked: the caller holds m->mm's mmap lock (exec); otherwise it
- *	is taken for reading around the snapshot only
+ * @how: LPT_BUILD_EMPTY: publish an empty table (exec: the mm has
+ *	nothing yet but a stack that setup_arg_pages() is about to move;
+ *	the first fault grows a leaf in place, the first retrain sees the
+ *	loaded image); LPT_BUILD_LOCKED: snapshot the page tables, the
+ *	caller holds the mmap lock; LPT_BUILD_UNLOCKED: snapshot them with
+ *	the mmap lock taken for reading around the snapshot only
  *
  * Sleeps.  On failure the mm falls back to radix with one log line.
  * Return: 0, -ESRCH (torn down), -ENOMEM, -ENOSPC, -EAGAIN, -EOPNOTSUPP.
  */
-int lpt_mm_enable(struct lpt_mm *m, bool mmap_locked)
+int lpt_mm_enable(struct lpt_mm *m, enum lpt_build how)
 {
 	struct lpt_snap snap = {};
 	struct lpt_table *tb;
 	int ret = 0, tries;
+	size_t na = 0;
 	u64 id;
 
 	for (tries = 0; tries < LPT_BUILD_TRIES; tries++) {
@@ -583,13 +624,18 @@ int lpt_mm_enable(struct lpt_mm *m, bool mmap_locked)
 		spin_unlock(&m->lock);
 
 		snap.n = 0;
-		if (!mmap_locked)
+		na = 0;
+		if (how == LPT_BUILD_UNLOCKED)
 			mmap_read_lock(m->mm);
-		ret = lpt_radix_snapshot(m->mm, &snap);
-		if (!mmap_locked)
+		if (how != LPT_BUILD_EMPTY) {
+			ret = lpt_radix_snapshot(m->mm, &snap);
+			if (!ret)
+				ret = lpt_snap_anchors(m->mm, &snap, &na);
+		}
+		if (how == LPT_BUILD_UNLOCKED)
 			mmap_read_unlock(m->mm);
 		if (!ret)
-			ret = lpt_build_table(m, snap.maps, snap.n, &tb);
+			ret = lpt_build_table(m, snap.maps, snap.n, na, &tb);
 		if (ret) {
 			lpt_build_end(m, id);
 			break;
@@ -610,50 +656,81 @@ out:
 }
 
 /*
- * One retrain: snapshot the current table and the pending pages, build
- * unlocked with sleeping allocations, install.  Return 0 (done, or
- * nothing to do), -ESTALE (superseded), -EAGAIN (try again) or what the
- * build returned.
+ * The VMA anchors of @m->mm for a retrain, from the worker: only if the
+ * mm is alive and its mmap lock free right now (a faulting thread may be
+ * waiting for us with the lock held; anchors are an optimisation).  The
+ * last reference may drop here, so mmput_async(): exit_mmap() ends in
+ * cancel_work_sync() of this very work.
+ */
+static size_t lpt_retrain_anchors(struct lpt_mm *m, struct lpt_map *out)
+{
+	size_t n = 0;
+
+	if (!mmget_not_zero(m->mm))
+		return 0;
+	if (mmap_read_trylock(m->mm)) {
+		n = lpt_radix_anchors(m->mm, out, LPT_ANCHORS_MAX);
+		mmap_read_unlock(m->mm);
+	}
+	mmput_async(m->mm);
+	return n;
+}
+
+/*
+ * One retrain: snapshot the current table, the pending pages and the VMA
+ * layout, build unlocked with sleeping allocations, install.  Return 0
+ * (done, or nothing to do), -ESTALE (superseded), -EAGAIN (try again) or
+ * what the build returned.
  */
 static int lpt_retrain_once(struct lpt_mm *m, bool may_retry)
 {
 	struct lpt_table *base, *tb;
-	struct lpt_map *buf = NULL;
-	size_t n, np, cap = 0, total;
+	struct lpt_map *buf = NULL, *anchors;
+	size_t n, np, na, t, i, cap = 0;
 	u64 id;
 	int ret;
 
+	anchors = kvmalloc_array(LPT_ANCHORS_MAX, sizeof(*anchors),
+				 GFP_KERNEL_ACCOUNT);
+	if (!anchors)
+		return -ENOMEM;
+	na = lpt_retrain_anchors(m, anchors);
 	for (;;) {
 		spin_lock(&m->lock);
 		base = m->cur;
 		if (m->state != LPT_ON || !base || !m->npending) {
 			spin_unlock(&m->lock);
-			kvfree(buf);
-			return 0;
+			ret = 0;
+			goto out;
 		}
 		n = lpt_collect(base->t, NULL, 0);
 		np = m->npending;
-		if (n + 2 * np <= cap)
+		if (n + 2 * (np + na) <= cap)
 			break;
 		spin_unlock(&m->lock);
 		kvfree(buf);
-		cap = n + n / 8 + 2 * LPT_PENDING_MAX;
+		cap = n + n / 8 + 2 * (LPT_PENDING_MAX + na);
 		buf = kvmalloc_array(cap, sizeof(*buf), GFP_KERNEL_ACCOUNT);
-		if (!buf)
-			return -ENOMEM;
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
-	lpt_collect(base->t, buf + np, n);
-	memcpy(buf + np + n, m->pending, np * sizeof(*buf));
+	/* [room | collected, sorted | pending | anchors] */
+	t = np + na;
+	lpt_collect(base->t, buf + t, n);
+	memcpy(buf + t + n, m->pending, np * sizeof(*buf));
 	m->npending = 0;
 	id = lpt_build_begin(m);
 	spin_unlock(&m->lock);
 
-	total = lpt_merge_pending(buf, n, np);
-	ret = lpt_build_table(m, buf, total, &tb);
-	kvfree(buf);
+	for (i = 0; i < np; i++)
+		buf[t + n + i].pte |= LPT_PTE_SW_PENDING;
+	memcpy(buf + t + n + np, anchors, na * sizeof(*buf));
+	ret = lpt_build_table(m, buf, n, t, &tb);
 	if (ret) {
 		lpt_build_end(m, id);
-		return ret;
+		goto out;
 	}
 	ret = lpt_install_table(m, tb, id, base, may_retry);
 	spin_lock(&m->lock);
@@ -663,6 +740,9 @@ static int lpt_retrain_once(struct lpt_mm *m, bool may_retry)
 		m->st.retrains++;
 	spin_unlock(&m->lock);
 	atomic64_inc(ret ? &lpt_stat.retrain_aborts : &lpt_stat.retrains);
+out:
+	kvfree(buf);
+	kvfree(anchors);
 	return ret;
 }
 

@@ -262,3 +262,51 @@ int lpt_radix_snapshot(struct mm_struct *mm, struct lpt_snap *s)
 	}
 	return 0;
 }
+
+static void lpt_anchor(struct lpt_map *out, size_t *n, unsigned long va)
+{
+	out[*n].va = va & PAGE_MASK;
+	out[*n].pte = LPT_PTE_SW_ANCHOR;
+	out[*n].size = LPT_SIZE_4K;
+	(*n)++;
+}
+
+/**
+ * lpt_radix_anchors - anchor entries for the layout of @mm
+ * @mm: the address space; its mmap lock is held
+ * @out: room for @max entries
+ * @max: at most this many (two per VMA; later VMAs go without)
+ *
+ * A not-present entry (LPT_PTE_SW_ANCHOR) at the first and the last page
+ * of every VMA a user access can use (PROT_NONE reservations and guards
+ * get none), and where the two areas that grow without a VMA yet start:
+ * the heap (start_brk) and the top-down mmap area (below mmap_base).
+ * Return: entries written (any order, overlaps allowed).
+ */
+size_t lpt_radix_anchors(struct mm_struct *mm, struct lpt_map *out,
+			 size_t max)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
+	unsigned long last;
+	size_t n = 0;
+
+	mmap_assert_locked(mm);
+	if (max < 2)
+		return 0;
+	if (mm->start_brk && mm->start_brk < LPT_VA_LIMIT)
+		lpt_anchor(out, &n, mm->start_brk);
+	if (mm->mmap_base > PAGE_SIZE && mm->mmap_base <= LPT_VA_LIMIT)
+		lpt_anchor(out, &n, mm->mmap_base - PAGE_SIZE);
+	for_each_vma(vmi, vma) {
+		if (vma->vm_start >= LPT_VA_LIMIT || n + 2 > max)
+			break;
+		if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+			continue;
+		last = min_t(unsigned long, vma->vm_end, LPT_VA_LIMIT) - PAGE_SIZE;
+		lpt_anchor(out, &n, vma->vm_start);
+		if (last != vma->vm_start)
+			lpt_anchor(out, &n, last);
+	}
+	return n;
+}
