@@ -6,21 +6,30 @@
 #      address-space snapshots (user space).
 #   2. radix walk baseline: walk statistics of real programs in the guest
 #      with the realistic TLB/PWC model, at two TLB sizes.
-#   3. hugescope tracking overhead: L2 throughput with tracking off vs on
+#   3. learned page tables live: the same programs with the kernel's LPT
+#      (lpt.ko, MMU in strict mode) versus radix, 4K and THP, plus the page
+#      fault cost with the LPT on versus off (selftests/lpt).
+#   4. hugescope tracking overhead: L2 throughput with tracking off vs on
 #      (alternating windows, one run) and one split-track-merge cycle's cost,
 #      from selftests/hugescope/hugescope_perf_test on the debug kernel.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$MMV_TOP"
 
-# BENCH_SKIP_LPTSIM=1 runs only the guest benchmarks.
-if [ -z "${BENCH_SKIP_LPTSIM:-}" ] && make -s -n lptsim-bench >/dev/null 2>&1; then
+# BENCH_SECTIONS picks sections (default: all of "lptsim radix lpt
+# hugescope"); BENCH_SKIP_LPTSIM=1 still drops the first.
+want() { [[ " ${BENCH_SECTIONS:-lptsim radix lpt hugescope} " == *" $1 "* ]]; }
+
+if want lptsim && [ -z "${BENCH_SKIP_LPTSIM:-}" ] && make -s -n lptsim-bench >/dev/null 2>&1; then
 	echo "### lptsim: learned vs radix vs ECPT page tables"
 	make -s lptsim-bench
 fi
 
+if want radix || want lpt; then
+	make -s guest VARIANT=release GUEST_PROGS="xz sort"
+fi
+if want radix; then
 echo "### radix page-walk baseline in the guest (release kernel)"
-make -s guest VARIANT=release GUEST_PROGS="xz sort"
 log=$MMV_BUILD/vm/last-release.log
 printf '%-6s %-28s %12s %10s %8s %8s %8s\n' TLB workload walks refs/walk PDE% PDPTE% faults
 for tlb in "64,walk-tlb-ways=4" "1536,walk-tlb-ways=12"; do
@@ -44,6 +53,45 @@ for tlb in "64,walk-tlb-ways=4" "1536,walk-tlb-ways=12"; do
 	' "$log"
 done
 
+fi
+
+if want lpt; then
+echo "### learned page tables in the guest: LPT (strict) vs radix (release kernel)"
+log=$MMV_BUILD/vm/last-release.log
+wl_xz='xz -T1 -6 -k -f /tmp/r.bin'
+wl_sort='sort -n -o /tmp/s /tmp/lines'
+wl_xz2='xz -T2 -6 -k -f /tmp/r.bin'
+runs=(--run 'dd if=/dev/urandom of=/tmp/r.bin bs=1M count=16 2>/dev/null; seq 1 400000 | /usr/bin/sort -R > /tmp/lines')
+for thp in never always; do
+	runs+=(--run "echo $thp > /sys/kernel/mm/transparent_hugepage/enabled")
+	for wl in "$wl_xz" "$wl_xz2" "$wl_sort"; do
+		runs+=(--run "/selftests/lpt/lpt_run --off -- $wl" --run "/selftests/lpt/lpt_run -- $wl")
+	done
+done
+runs+=(--run 'echo never > /sys/kernel/mm/transparent_hugepage/enabled; /selftests/lpt/lpt_faultbench 9')
+bash scripts/vm.sh --variant release --quiet --timeout 2400 --test-timeout 1800 \
+	--cpu-opts ",walk-tlb-entries=1536,walk-tlb-ways=12,walk-pwc-entries=32,lpt=on,lpt-strict=on,lpt-crosscheck=off" \
+	"${runs[@]}" >/dev/null || die "LPT bench VM run failed (log: $log)"
+# One row per lpt_run; THP mode from the preceding echo.
+awk '
+	/^MMV-TEST-BEGIN run: echo (never|always)/ { thp = ($4 == "always") ? "THP" : "4K" }
+	/^MMV-TEST-BEGIN run: \/selftests\/lpt\/lpt_run/ { sub(/.*-- /, ""); cmd = substr($0, 1, 22) }
+	/^lpt_run: / {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		if (v["mode"] == "radix") {
+			w = v["radix_walks"]; r = v["radix_refs"]
+			printf "%-22s %-5s %-5s %11d %9.3f %12d %8s %8s %7s %8s %4s\n", cmd, thp, "radix", w, w ? r / w : 0, r, "-", "-", "-", "-", v["status"]
+		} else {
+			w = v["lpt_walks"]; r = v["lpt_refs"]; l = v["lwc_hits"] + v["lwc_misses"]
+			printf "%-22s %-5s %-5s %11d %9.3f %12d %7.2f%% %7.2f%% %7d %8d %4s\n", cmd, thp, "LPT", w, w ? r / w : 0, r + v["radix_refs"], w ? 100 * v["walks_1ref"] / w : 0, l ? 100 * v["lwc_hits"] / l : 0, v["index_bytes"], v["mismatches"], v["status"]
+		}
+	}' "$log" | { printf '%-22s %-5s %-5s %11s %9s %12s %8s %8s %7s %8s %4s\n' workload pages mode "user walks" refs/walk "total refs" 1-ref LWC-hit "index B" mismatch rc; cat; }
+echo "(radix rows: every walk, user and kernel; LPT rows: user walks through the LPT, total refs adds the kernel's radix walks of the same run)"
+grep -a -E '^(faults/round|fault ns median|lpt walks)' "$log" || die "no lpt_faultbench figures in $log"
+
+fi
+
+want hugescope || exit 0
 # The perf test prints its figures as "# result: ..." lines (and "# WARN:"
 # when TCG noise exceeds the 3% target); the per-window rates stay in the
 # log.  It needs nested KVM, so it runs on the debug kernel, which must

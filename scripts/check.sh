@@ -86,7 +86,7 @@ if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
 		suite_tests=()
 		for t in $(sed 's/#.*//' "$list"); do suite_tests+=(--test "$suite/$t"); done
 		step "VM selftests $suite (debug kernel, -cpu ...,$opts)" \
-			bash scripts/vm.sh --variant debug --timeout 900 \
+			bash scripts/vm.sh --variant debug --timeout 1500 --test-timeout 1200 \
 			--cpu-opts "$WALK_CPU_OPTS,$opts" "${suite_tests[@]}"
 	done
 	step "tooling self-test (VM side)" bash tests/tooling/run.sh vm

@@ -701,6 +701,81 @@ static void test_debian_program(void)
 	munmap(q, len);
 }
 
+/* Lines of the kernel log that contain both @a and @b. */
+static int klog_count(const char *a, const char *b)
+{
+	static char buf[1 << 20];
+	int n = klogctl(3, buf, sizeof(buf) - 1), count = 0;
+	char *line, *save;
+
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		count += strstr(line, a) && strstr(line, b);
+	return count;
+}
+
+/*
+ * Scatter @n single pages over the whole user address space (no linear
+ * model covers them within the ABI's limits), then ask for an LPT.  Exit
+ * status: 0 fell back cleanly (prctl failed or no root published, memory
+ * still right), 1 an LPT was built after all, 2 data or mapping trouble.
+ */
+static void scatter_child(void *arg)
+{
+	int n = (int)(uintptr_t)arg, r, g;
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	char **pages = calloc(n, sizeof(*pages));
+
+	if (!pages || prctl(PR_SET_LPT, 0, 0, 0, 0))
+		_exit(2);
+	for (int i = 0; i < n; i++) {
+		void *want;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		want = (void *)((0x10000000000ULL + x % 0x6f0000000000ULL) &
+				~(PAGE - 1));
+		pages[i] = mmap(want, PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS |
+				MAP_FIXED_NOREPLACE, -1, 0);
+		if (pages[i] == MAP_FAILED)
+			pages[i] = map_anon(PAGE);
+		*(uint64_t *)pages[i] = (uintptr_t)pages[i] ^ 0x5a5a;
+	}
+	r = prctl(PR_SET_LPT, 1, 0, 0, 0);
+	g = prctl(PR_GET_LPT, 0, 0, 0, 0);
+	for (int i = 0; i < n; i++)
+		if (*(uint64_t *)pages[i] != ((uintptr_t)pages[i] ^ 0x5a5a))
+			_exit(2);
+	_exit(r == 0 && (g & 2) ? 1 : 0);
+}
+
+static void test_fallback(int n)
+{
+	const char *line = "using the radix page table, no LPT";
+	int before, after, st;
+	long long fb0 = lptu_file_value(DEBUGFS_STATS, "fallbacks"), fb1;
+	pid_t pid;
+
+	before = klog_count(line, "");
+	pid = fork();
+	if (pid < 0)
+		bail("fork");
+	if (!pid)
+		scatter_child((void *)(uintptr_t)n);
+	waitpid(pid, &st, 0);
+	after = klog_count(line, "");
+	fb1 = lptu_file_value(DEBUGFS_STATS, "fallbacks");
+	tap(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "fallback: %d scattered pages, no LPT can index them: the process runs on radix (status %#x)",
+	    n, st);
+	tap(after - before == 1 && fb1 == fb0 + 1,
+	    "fallback: one kernel log line (%d) and one counted fallback (%lld -> %lld)",
+	    after - before, fb0, fb1);
+}
+
 static void cycle_child(void *arg)
 {
 	char *p = map_anon(16 * PAGE);
@@ -794,6 +869,11 @@ int main(int argc, char **argv)
 	if (r)
 		bail("PR_SET_LPT");
 
+	if (argc > 2 && !strcmp(argv[1], "--fallback")) {
+		test_fallback(atoi(argv[2]));
+		printf("1..%d\n", lptu_tap_run);
+		return lptu_tap_failed ? 1 : 0;
+	}
 	test_mmap_munmap();
 	test_mprotect();
 	test_mremap();
@@ -807,6 +887,7 @@ int main(int argc, char **argv)
 	test_debian_program();
 	test_pressure();
 	test_disable_enable();
+	test_fallback(20000);
 	test_cycles();
 
 	printf("1..%d\n", lptu_tap_run);
