@@ -283,26 +283,25 @@ static void lpt_fold_stats(struct lpt_mm *m, struct lpt_table *tb)
 
 /*
  * Unpublish (root 0) and free the table, stop any build, and move to
- * @to unless torn down already.  Sleeps.
+ * @to unless torn down already.  Until the root is 0 everywhere the table
+ * is still walked, so it waits in m->old, where invalidations keep
+ * reaching it, and lpt_publish() frees it.  Sleeps.
  */
 static void lpt_drop_table(struct lpt_mm *m, enum lpt_state to)
 {
-	struct lpt_table *old;
-
 	mutex_lock(&m->ctl);
 	spin_lock(&m->lock);
-	old = m->cur;
+	lpt_fold_stats(m, m->cur);
+	m->old = m->cur;	/* NULL outside m->ctl: publishes clear it */
 	m->cur = NULL;
 	if (m->state != LPT_DEAD)
 		m->state = to;
 	m->building = false;
 	m->build_id++;
 	m->npending = 0;
-	lpt_fold_stats(m, old);
 	spin_unlock(&m->lock);
 	lpt_publish(m);
 	mutex_unlock(&m->ctl);
-	lpt_table_free(old);
 	wake_up_all(&m->retrain_wq);
 }
 
@@ -836,8 +835,9 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 		lpt_pending_add(m, &map);
 		ticket = m->retrain_runs;
 		retrain = true;
-	} else if (!ret && m->building) {
-		lpt_pending_add(m, &map);	/* for the table being built */
+	} else if (!ret && m->building && m->npending < LPT_PENDING_MAX / 2) {
+		/* Also for the table being built; the rest for retrains. */
+		lpt_pending_add(m, &map);
 	}
 	publish = lpt_generation(m->cur->t) != gen;
 	spin_unlock(&m->lock);
