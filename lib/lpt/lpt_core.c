@@ -225,8 +225,11 @@ static int rescale(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 	if (!tab)
 		return -ENOMEM;
 	memcpy(&tab[2 * la], lf->tab, (size_t)lf->nslots * LPT_SLOT_BYTES);
+	/* Table contents, then the pointer, then the size (lpt_seam.h). */
+	lpt_wmb();
 	node[0] = (node[0] & ~(LPT_NODE_PTR_MASK << LPT_NODE_PTR_SHIFT)) |
 		  ((pa >> 12) & LPT_NODE_PTR_MASK) << LPT_NODE_PTR_SHIFT;
+	lpt_wmb();
 	node[1] = lpt_node_pack_w1(icpt, total / LPT_SLOTS_PER_PAGE - 1);
 	table_free(t, lf->tab, lf->tab_pa, (size_t)lf->nslots * LPT_SLOT_BYTES);
 	lf->tab = tab;
@@ -271,7 +274,12 @@ static int new_leaf(struct lpt *t, uint32_t idx, unsigned int size,
 	lf->node = idx;
 	ix->leaf_of[idx] = ++ix->nleaves;
 	node = &ix->arena[2 * idx];
+	/*
+	 * EMPTY -> LEAF: a reader pairing the new w0 with the EMPTY node's
+	 * zero w1 sees a one-page table at intercept 0, inside the table.
+	 */
 	node[1] = lpt_node_pack_w1(icpt, n / LPT_SLOTS_PER_PAGE - 1);
+	lpt_wmb();
 	node[0] = lpt_node_pack(LPT_NODE_LEAF, g, LPT_FIX_ONE, pa >> 12);
 	t->ev.new_leaves++;
 	t->ev.generation++;

@@ -86,6 +86,7 @@ int lpt_gtab_place(struct lpt_leaf *lf, const uint64_t *node,
 		if (s > lim)
 			goto undo;
 		lpt_slot(lf, (uint64_t)s)[0] = pg->pte;
+		lpt_wmb();	/* the PTE before the tag that makes it match */
 		lpt_slot(lf, (uint64_t)s)[1] = tag;
 		if (first_s < 0)
 			first_s = s;

@@ -149,7 +149,13 @@ static int read_node(uint64_t pa, lpt_read8_fn read8, void *ctx,
 		w->lwc_hits++;
 		return 0;
 	}
-	if (read8(ctx, pa, w0) || read8(ctx, pa + 8, w1))
+	/*
+	 * w1 (size, intercept) before w0 (pointer): the OS changes a live
+	 * node by writing w0 first (rescale), so a read torn across such an
+	 * update pairs a new table with its old, smaller size, never an old
+	 * table with a size that reaches past its end.
+	 */
+	if (read8(ctx, pa + 8, w1) || read8(ctx, pa, w0))
 		return -1;
 	walk_line(w, pa, LPT_LINE_NODE);
 	if (lwc) {
