@@ -8,6 +8,9 @@ cd "$MMV_TOP"
 
 cp_pl=$MMV_BUILD/linux/scripts/checkpatch.pl
 [ -f "$cp_pl" ] || { "$MMV_TOP/scripts/tree.sh" checkout linux >/dev/null || exit 1; }
+# checkpatch runs scripts/spdxcheck.py through "env python3": use Debian's
+# python3, which has python3-ply, not a pyenv or venv one earlier in PATH.
+export PATH=/usr/bin:$PATH
 fail=0 n=0
 run() {	# label, checkpatch args...
 	local label=$1 out

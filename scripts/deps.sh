@@ -9,7 +9,7 @@ PKGS=(build-essential bc bison flex libelf-dev libssl-dev cpio dwarves ccache
       busybox-static ninja-build meson python3-venv libglib2.0-dev
       libpixman-1-dev libslirp-dev libfdt-dev dpkg-dev pkg-config
       linux-source-6.12 qemu-system-data seabios clang llvm lld
-      python3 git xz-utils zstd perl codespell file util-linux)
+      python3 python3-ply python3-git git xz-utils zstd perl codespell file util-linux)
 
 missing=()
 for p in "${PKGS[@]}"; do

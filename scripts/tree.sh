@@ -111,6 +111,13 @@ cmd_export() {
 	q=$(queue_dir "$name"); dst=$MMV_BUILD/$name
 	[ -d "$dst/.git" ] || die "$dst is not checked out (scripts/tree.sh checkout $name)"
 	[ -z "$(cd "$dst" && git status --porcelain -uno)" ] || die "$dst has uncommitted changes; commit them first"
+	# New files a patch forgot: every shipped file is tracked, so anything
+	# else is work.  Debian's linux .gitignore ignores the whole top level
+	# ("/*"), so 'git add' and 'git commit -a' skip new files silently.
+	local stray
+	stray=$(cd "$dst" && git ls-files --others --directory | head -20)
+	[ -z "$stray" ] || die "$dst has files no commit holds (add them with 'git add -f', or delete them):
+$stray"
 	export_commits "$dst" "$q"
 	echo "$(queue_hash "$q") $(cd "$dst" && git rev-parse HEAD)" > "$dst/.git/mmv-queue"
 	note "exported $(series_list "$q" | wc -l) patch(es) to $q"
