@@ -115,7 +115,9 @@ cmd_export() {
 	# else is work.  Debian's linux .gitignore ignores the whole top level
 	# ("/*"), so 'git add' and 'git commit -a' skip new files silently.
 	local stray
-	stray=$(cd "$dst" && git ls-files --others --directory | head -20)
+	# (QEMU's configure writes .git-submodule-status into the source tree.)
+	stray=$(cd "$dst" && git ls-files --others --directory |
+		grep -vx '.git-submodule-status' | head -20)
 	[ -z "$stray" ] || die "$dst has files no commit holds (add them with 'git add -f', or delete them):
 $stray"
 	export_commits "$dst" "$q"

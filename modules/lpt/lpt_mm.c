@@ -394,7 +394,8 @@ static void lpt_pending_drop(struct lpt_mm *m, unsigned long s,
 }
 
 /*
- * Put @map into @tb: insert it, or rewrite the entry already there (an
+ * Put @map into @tb: insert it (first touch, the common case: no lookup
+ * first) or, when something is there, rewrite the entry already there (an
  * upgrade such as RO -> RW after the first write; the A bit the hardware
  * set is kept).  An entry of another size over the page is stale, which
  * notifiers should make impossible: drop it and ask for a TLB flush.
@@ -404,31 +405,34 @@ static void lpt_pending_drop(struct lpt_mm *m, unsigned long s,
 static int lpt_place(struct lpt_mm *m, struct lpt_table *tb,
 		     const struct lpt_map *map, bool *flush)
 {
-	u64 end = map->va + lpt_size_bytes(map->size), base;
+	u64 end = map->va + lpt_size_bytes(map->size), base, lim;
 	struct lpt_walk w;
 	int ret;
 
-	if (lpt_lookup(tb->t, map->va, NULL, &w) == LPT_OK) {
-		if (w.size == map->size) {
-			if (!((w.pte ^ map->pte) & ~(LPT_PTE_A | LPT_PTE_D))) {
-				m->st.present++;
-				return 0;
-			}
-			m->st.updates++;
-			return lpt_update(tb->t, map->va,
-					  map->pte | (w.pte & LPT_PTE_A));
-		}
-		base = map->va & ~(lpt_size_bytes(w.size) - 1);
-		m->st.conflicts += lpt_remove_range(tb->t, base, base +
-						    lpt_size_bytes(w.size));
-		*flush = true;
-	}
 	ret = lpt_insert(tb->t, map->va, map->pte, map->size);
-	if (ret == -EEXIST) {
-		m->st.conflicts += lpt_remove_range(tb->t, map->va, end);
-		*flush = true;
-		ret = lpt_insert(tb->t, map->va, map->pte, map->size);
+	if (ret != -EEXIST)
+		goto out;
+	if (lpt_lookup(tb->t, map->va, NULL, &w) == LPT_OK &&
+	    w.size == map->size) {
+		if (!((w.pte ^ map->pte) & ~(LPT_PTE_A | LPT_PTE_D))) {
+			m->st.present++;
+			return 0;
+		}
+		m->st.updates++;
+		return lpt_update(tb->t, map->va,
+				  map->pte | (w.pte & LPT_PTE_A));
 	}
+	/* Pages of another size in the way: all that overlaps goes. */
+	base = map->va;
+	lim = end;
+	if (w.fault == LPT_OK) {
+		base &= ~(lpt_size_bytes(w.size) - 1);
+		lim = max(end, base + lpt_size_bytes(w.size));
+	}
+	m->st.conflicts += lpt_remove_range(tb->t, base, lim);
+	*flush = true;
+	ret = lpt_insert(tb->t, map->va, map->pte, map->size);
+out:
 	if (!ret)
 		m->st.installs++;
 	return ret;
