@@ -49,6 +49,7 @@ struct hugescope_vm {
 	struct xarray regions;	/* 2M frame (gfn / 512) -> region_meta */
 	struct hugescope_candidate *cand;	/* fine phase only */
 	u32 nr_cand, cand_alloc;
+	u32 threshold;		/* current split threshold (adaptive) */
 	struct hugescope_summary sum;
 };
 
@@ -59,12 +60,34 @@ void hugescope_vm_summary(struct hugescope_vm *hs, struct hugescope_summary *s);
 int hugescope_track_init(void);
 void hugescope_track_exit(void);
 
+/* Default bounds of the adaptive split threshold and the collapse margin. */
+#define HS_THRESHOLD		70
+#define HS_THRESHOLD_MIN	10
+#define HS_THRESHOLD_MAX	250
+#define HS_COLLAPSE_DELTA	50
+
+/*
+ * The split/collapse rule.  A region that was skewed after its last fine
+ * phase stays skewed until its hot count reaches @threshold + @delta (the
+ * artifact's collapse threshold); any other region is skewed if its hot
+ * count is at most @threshold.  The band between keeps a region's class,
+ * so a policy does not split and collapse it on every phase.
+ */
+static inline bool __hugescope_is_skewed(u8 prev_class, u32 nr_hot,
+					 u32 threshold, u32 delta)
+{
+	if (prev_class == HUGESCOPE_CLASS_SKEWED)
+		return nr_hot < threshold + delta;
+	return nr_hot <= threshold;
+}
+
 /*
  * The classifier, kept free of kernel services so that tools can reuse it.
- * @count holds, per 4K page, the windows in which it was accessed.
+ * @count holds, per 4K page, the windows in which it was accessed; @m->class
+ * holds the previous class on entry.
  */
 static inline void __hugescope_classify(const u8 *count, u32 windows,
-					u32 split_threshold,
+					u32 split_threshold, u32 delta,
 					struct hugescope_region_meta *m)
 {
 	u32 i, need = (windows + 1) / 2;
@@ -80,8 +103,34 @@ static inline void __hugescope_classify(const u8 *count, u32 windows,
 			m->nr_hot++;
 		}
 	}
-	m->class = m->nr_hot <= split_threshold ? HUGESCOPE_CLASS_SKEWED :
+	m->class = __hugescope_is_skewed(m->class, m->nr_hot, split_threshold,
+					 delta) ? HUGESCOPE_CLASS_SKEWED :
 						  HUGESCOPE_CLASS_HOT;
+}
+
+/*
+ * 4K pages a hot region needs in fast memory if skewed regions are split
+ * and their cold pages demoted: its hot count if skewed, else all 512.
+ */
+static inline u32 __hugescope_footprint(bool skewed, u32 nr_hot)
+{
+	return skewed ? nr_hot : HS_PAGES_PER_2M;
+}
+
+/*
+ * Adaptation steps, pure: raise by a quarter, lower by a fifth (at least 1
+ * either way, so a raise and a drop roughly cancel), clamped to [lo, hi].
+ */
+static inline u32 hugescope_raise_step(u32 threshold, u32 hi)
+{
+	return min(hi, threshold + max(threshold / 4, 1U));
+}
+
+static inline u32 hugescope_lower_step(u32 threshold, u32 lo)
+{
+	u32 step = max(threshold / 5, 1U);
+
+	return threshold > lo + step ? threshold - step : lo;
 }
 
 #endif /* _HUGESCOPE_H */

@@ -29,9 +29,16 @@ struct hs_file {
 	struct kvm *kvm;		/* identity only, for the duplicate check */
 };
 
+/* The ioctl numbers encode these sizes: new fields must use reserved space. */
+static_assert(sizeof(struct hugescope_attach) == 72);
+static_assert(sizeof(struct hugescope_summary) == 160);
+static_assert(sizeof(struct hugescope_region) == 104);
+static_assert(sizeof(struct hugescope_read) == 24);
+
 /* Fill in defaults and refuse what cannot be meant.  Pure. */
 static int __hs_check_params(struct hugescope_attach *p)
 {
+	bool bounds = p->threshold_min || p->threshold_max;
 	int i;
 
 	if (p->flags)
@@ -39,13 +46,30 @@ static int __hs_check_params(struct hugescope_attach *p)
 	for (i = 0; i < ARRAY_SIZE(p->reserved); i++)
 		if (p->reserved[i])
 			return -EINVAL;
+	/* Bounds without a budget would silently do nothing. */
+	if (bounds && !p->fast_budget_4k)
+		return -EINVAL;
 	p->coarse_period_ms = p->coarse_period_ms ?: 600;
 	p->coarse_rounds = p->coarse_rounds ?: 10;
 	p->fine_window_ms = p->fine_window_ms ?: 600;
 	p->fine_windows = p->fine_windows ?: 5;
 	p->hot_rounds = p->hot_rounds ?: max(1U, p->coarse_rounds / 2);
 	p->max_candidates = p->max_candidates ?: 64;
-	p->split_threshold = p->split_threshold ?: 70;
+	p->threshold_min = p->threshold_min ?: HS_THRESHOLD_MIN;
+	p->threshold_max = p->threshold_max ?: HS_THRESHOLD_MAX;
+	p->collapse_delta = p->collapse_delta ?: HS_COLLAPSE_DELTA;
+	if (p->threshold_min > p->threshold_max ||
+	    p->threshold_max > HS_PAGES_PER_2M ||
+	    p->collapse_delta > HS_PAGES_PER_2M)
+		return -EINVAL;
+	/* With a budget the threshold starts, and stays, within the bounds. */
+	if (!p->split_threshold)
+		p->split_threshold = p->fast_budget_4k ?
+				     clamp_t(u32, HS_THRESHOLD, p->threshold_min,
+					     p->threshold_max) : HS_THRESHOLD;
+	if (p->fast_budget_4k && (p->split_threshold < p->threshold_min ||
+				  p->split_threshold > p->threshold_max))
+		return -EINVAL;
 	if (p->coarse_period_ms < 10 || p->coarse_period_ms > 60000 ||
 	    p->fine_window_ms < 10 || p->fine_window_ms > 60000 ||
 	    p->coarse_rounds > 1000 || p->fine_windows > 255 ||

@@ -10,9 +10,10 @@
  * in at least hot_rounds rounds become candidates: they are split in place
  * to 4K, sampled for fine_windows windows, classified as hot or skewed by
  * how many of their 4K pages were accessed in most windows, and merged back
- * in place.  Metadata is an xarray keyed by 2M frame holding a record only
- * for regions ever seen accessed, so its size follows the touched memory,
- * not the guest size.  The worker spends at most ~1/HS_BUDGET_DIV of a CPU:
+ * in place.  With a fast-tier budget the split threshold then adapts to
+ * it (hs_adapt()).  Metadata is an xarray keyed by 2M frame holding a
+ * record only for regions ever seen accessed, so its size follows the
+ * touched memory, not the guest size.  The worker spends at most ~1/HS_BUDGET_DIV of a CPU:
  * a tick that ran long pushes the next one further out.
  */
 #include <linux/bitmap.h>
@@ -220,6 +221,64 @@ static void hs_fine_window(struct hugescope_vm *hs)
 }
 
 /*
+ * Footprint of the hot regions (those hot in the last coarse phase) at
+ * @threshold: a skewed region needs its hot 4K pages in fast memory, any
+ * other hot region all 512.  With @predict, the class each region would
+ * get at @threshold if its hot count stayed as last measured; otherwise
+ * its current class.  A hot region never sampled counts 512.
+ */
+static u64 hs_footprint(struct hugescope_vm *hs, u32 threshold, bool predict)
+{
+	struct hugescope_region_meta *m;
+	unsigned long idx;
+	bool skewed;
+	u64 fp = 0;
+
+	xa_for_each(&hs->regions, idx, m) {
+		if (m->last_freq < hs->p.hot_rounds)
+			continue;
+		skewed = m->class == HUGESCOPE_CLASS_SKEWED;
+		if (predict && m->fine_phases)
+			skewed = __hugescope_is_skewed(m->class, m->nr_hot,
+						       threshold,
+						       hs->p.collapse_delta);
+		fp += __hugescope_footprint(skewed, m->nr_hot);
+	}
+	return fp;
+}
+
+/*
+ * After a fine phase: record the hot footprint and, with a budget, move the
+ * threshold for the next phase.  Over budget: raise it, so more regions
+ * count as skewed and more cold 4K pages become demotable.  Under 3/4 of
+ * it: lower it, so fewer regions are split, unless the counts just measured
+ * predict the lower threshold would overshoot the budget (that would only
+ * bring the next raise, an oscillation).  Within the bounds always.
+ */
+static void hs_adapt(struct hugescope_vm *hs)
+{
+	u64 budget = hs->p.fast_budget_4k;
+	u32 t = hs->threshold, next = t;
+	u64 fp = hs_footprint(hs, t, false);
+
+	hs->sum.hot_footprint_4k = fp;
+	if (!budget)
+		return;
+	if (fp > budget) {
+		next = hugescope_raise_step(t, hs->p.threshold_max);
+	} else if (fp * 4 < budget * 3) {
+		next = hugescope_lower_step(t, hs->p.threshold_min);
+		if (next < t && hs_footprint(hs, next, true) > budget)
+			next = t;
+	}
+	if (next > t)
+		hs->sum.threshold_raises++;
+	else if (next < t)
+		hs->sum.threshold_drops++;
+	hs->threshold = next;
+}
+
+/*
  * Merge (or at least release) every candidate we split.  With @classify,
  * record the fine phase's results first.  Under kvm->srcu.
  */
@@ -237,7 +296,8 @@ static void hs_end_fine(struct hugescope_vm *hs, bool classify)
 		m = xa_load(&hs->regions, c->gfn / HS_PAGES_PER_2M);
 		if (classify && m && !c->lost) {
 			__hugescope_classify(c->count, hs->p.fine_windows,
-					     hs->p.split_threshold, m);
+					     hs->threshold, hs->p.collapse_delta,
+					     m);
 			m->fine_phases++;
 		}
 		if (!c->split)
@@ -259,8 +319,10 @@ static void hs_end_fine(struct hugescope_vm *hs, bool classify)
 	kvfree(hs->cand);
 	hs->cand = NULL;
 	hs->cand_alloc = 0;
-	if (classify)
+	if (classify) {
 		hs->sum.fine_phases++;
+		hs_adapt(hs);
+	}
 	hs->round = 0;
 	hs->state = HUGESCOPE_STATE_COARSE;
 	if (hs->p.max_cycles && hs->sum.fine_phases >= hs->p.max_cycles)
@@ -341,6 +403,7 @@ int hugescope_vm_start(struct hugescope_vm *hs)
 	mutex_init(&hs->lock);
 	xa_init(&hs->regions);
 	INIT_DELAYED_WORK(&hs->work, hs_work);
+	hs->threshold = hs->p.split_threshold;
 	hs->state = HUGESCOPE_STATE_COARSE;
 	queue_delayed_work(hs_wq, &hs->work, msecs_to_jiffies(hs->p.coarse_period_ms));
 	return 0;
@@ -435,7 +498,9 @@ void hugescope_vm_summary(struct hugescope_vm *hs, struct hugescope_summary *s)
 	mutex_lock(&hs->lock);
 	*s = hs->sum;
 	s->state = hs->state;
-	s->split_threshold = hs->p.split_threshold;
+	s->split_threshold = hs->threshold;
+	s->collapse_threshold = hs->threshold + hs->p.collapse_delta;
+	s->fast_budget_4k = hs->p.fast_budget_4k;
 	/* Records plus the xarray: one 576-byte node per 64 records at worst. */
 	s->meta_bytes = hs->sum.regions *
 			(sizeof(struct hugescope_region_meta) + 576 / 64 + 1) +

@@ -5,7 +5,9 @@
  * KVM VM file descriptor, DETACH (or closing the file) stops tracking and
  * merges every region still split.  SUMMARY and READ return what the tracker
  * learnt; READ pages through the per-2M records with a GFN cursor.  All
- * structures have fixed layouts and reserved fields that must be zero.
+ * structures have fixed layouts and reserved fields that must be zero.  The
+ * ioctl numbers encode the structure sizes, so new fields take reserved
+ * space (zero keeps the old behaviour) and sizes never change.
  */
 #ifndef _HUGESCOPE_UAPI_H
 #define _HUGESCOPE_UAPI_H
@@ -15,7 +17,20 @@
 
 #define HUGESCOPE_IOC_MAGIC	0xb7
 
-/* Tracking parameters; 0 selects the default given in brackets. */
+/*
+ * Tracking parameters; 0 selects the default given in brackets.
+ *
+ * Adaptive split threshold (docs/hugescope.md, "Adaptive split threshold"):
+ * with fast_budget_4k set, after every fine phase the hot footprint (4K
+ * pages the hot regions need in fast memory: nr_hot_4k of a skewed region,
+ * 512 of any other hot one) is compared with the budget.  Above it the
+ * threshold rises by a quarter (at least 1); below 3/4 of it the threshold
+ * falls by a fifth (at least 1) unless the last phase's counts predict the
+ * footprint at the lower threshold would exceed the budget; always within
+ * threshold_min..threshold_max.  Without a budget it stays fixed.
+ * Collapse rule, always on: a region classified skewed stays skewed until
+ * its hot count reaches split_threshold + collapse_delta (1 = no hysteresis).
+ */
 struct hugescope_attach {
 	__s32 vm_fd;		/* KVM VM file descriptor (from KVM_CREATE_VM) */
 	__u32 flags;		/* must be 0 */
@@ -27,14 +42,21 @@ struct hugescope_attach {
 	__u32 max_candidates;	/* regions split per fine phase [64], ..4096 */
 	__u32 split_threshold;	/* skewed if hot 4K pages <= this [70], ..512 */
 	__u32 max_cycles;	/* stop after this many fine phases [0: never] */
-	__u64 reserved[4];	/* must be 0 */
+	__u32 fast_budget_4k;	/* fast-tier budget, 4K pages [0: none, fixed] */
+	__u32 threshold_min;	/* lower bound of the adaptive threshold [10] */
+	__u32 threshold_max;	/* upper bound [250], min..512; bounds need a budget */
+	__u32 collapse_delta;	/* skewed -> hot at threshold + this [50], ..512 */
+	__u64 reserved[2];	/* must be 0 */
 };
 
 enum hugescope_class {
 	HUGESCOPE_CLASS_UNKNOWN = 0,	/* accessed, not sampled at 4K yet */
 	HUGESCOPE_CLASS_COLD = 1,	/* below hot_rounds in the last coarse phase */
 	HUGESCOPE_CLASS_HOT = 2,	/* hot, more than split_threshold hot 4K pages */
-	HUGESCOPE_CLASS_SKEWED = 3,	/* hot, at most split_threshold hot 4K pages */
+	HUGESCOPE_CLASS_SKEWED = 3,	/* hot, at most split_threshold hot 4K pages
+					 * (or below threshold + collapse_delta if
+					 * it was skewed in its last fine phase)
+					 */
 };
 
 enum hugescope_state {
@@ -59,7 +81,13 @@ struct hugescope_summary {
 	__u64 worker_ns;	/* total worker CPU time (wall, in the worker) */
 	__u64 tracked_bytes;	/* guest memory covered by the last scan */
 	__u64 meta_bytes;	/* tracker metadata, records and index */
-	__u64 reserved[4];
+	/* Adaptive threshold (zero from modules older than these fields). */
+	__u64 hot_footprint_4k;	/* after the last fine phase, 4K pages */
+	__u32 threshold_raises;	/* times the threshold was raised */
+	__u32 threshold_drops;	/* times the threshold was lowered */
+	__u32 collapse_threshold;	/* split_threshold + collapse_delta */
+	__u32 fast_budget_4k;	/* the ATTACH budget (0: threshold fixed) */
+	__u64 reserved0;	/* reserved, 0 */
 };
 
 /* One 2M region; gfn is the region's first GFN. */

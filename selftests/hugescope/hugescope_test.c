@@ -16,8 +16,14 @@
  *    the merge restored pages_2m/pages_4k exactly;
  *  - that the guest took no stage-2 fault (vCPU pf_taken) while split or
  *    after the merge, i.e. split and merge happened in place;
- *  - clear errors for bad input: a non-VM fd, a bad fd, absurd parameters,
- *    double attach, reading or detaching while detached;
+ *  - clear errors for bad input: a non-VM fd, a bad fd, absurd parameters
+ *    (including bad threshold bounds, collapse margin, bounds without a
+ *    budget), double attach, reading or detaching while detached;
+ *  - the adaptive split threshold over several fine phases: with a budget
+ *    below the hot footprint it rises to its upper bound, with a large one
+ *    it falls to its lower bound (and the collapse rule keeps a skewed
+ *    region skewed), without a budget it stays at the ATTACH value and the
+ *    reported footprint matches the ground truth;
  *  - safety mid-phase: detach (everything merged), module unload refused,
  *    host THP split, dirty logging toggled, memslot deleted, VM destroyed
  *    while split.
@@ -203,7 +209,8 @@ static int summary(int hs, struct hugescope_summary *s)
 static void check_errors(int hs, int kvm, int vm)
 {
 	struct hugescope_attach a = { 0 };
-	struct hugescope_summary s;
+	struct hugescope_summary s = { 0 };
+	int ok;
 
 	tap_report(attach(hs, kvm, &a) == ENOTTY, "ATTACH of /dev/kvm (not a VM fd) is ENOTTY");
 	tap_report(attach(hs, vcpu_fd, &a) == ENOTTY, "ATTACH of a vCPU fd is ENOTTY");
@@ -211,8 +218,39 @@ static void check_errors(int hs, int kvm, int vm)
 	a.coarse_period_ms = 1;
 	tap_report(attach(hs, vm, &a) == EINVAL, "ATTACH with a 1 ms period is EINVAL");
 	memset(&a, 0, sizeof(a));
-	a.reserved[2] = 1;
+	a.reserved[1] = 1;
 	tap_report(attach(hs, vm, &a) == EINVAL, "ATTACH with reserved bits is EINVAL");
+
+	/* Adaptive threshold: bounds and budget. */
+	memset(&a, 0, sizeof(a));
+	a.fast_budget_4k = 1000;
+	a.threshold_min = 100;
+	a.threshold_max = 50;
+	tap_report(attach(hs, vm, &a) == EINVAL, "ATTACH with threshold_min > threshold_max is EINVAL");
+	a.threshold_min = 0;
+	a.threshold_max = PAGES + 1;
+	tap_report(attach(hs, vm, &a) == EINVAL, "ATTACH with threshold_max 513 is EINVAL");
+	a.threshold_max = 0;
+	a.split_threshold = 300;
+	tap_report(attach(hs, vm, &a) == EINVAL,
+		   "ATTACH with a budget and split_threshold 300 > max 250 is EINVAL");
+	a.split_threshold = 0;
+	a.collapse_delta = PAGES + 1;
+	tap_report(attach(hs, vm, &a) == EINVAL, "ATTACH with collapse_delta 513 is EINVAL");
+	memset(&a, 0, sizeof(a));
+	a.threshold_max = 100;
+	tap_report(attach(hs, vm, &a) == EINVAL,
+		   "ATTACH with threshold bounds but no budget is EINVAL");
+	/* A default threshold outside explicit bounds starts clamped. */
+	a.fast_budget_4k = 1000;
+	a.threshold_min = 5;
+	a.threshold_max = 8;
+	ok = attach(hs, vm, &a) == 0 && summary(hs, &s) == 0;
+	ok = ok && ioctl(hs, HUGESCOPE_IOC_DETACH) == 0;
+	tap_report(ok && s.split_threshold == 8 && s.collapse_threshold == 58 &&
+		   s.fast_budget_4k == 1000,
+		   "ATTACH with a budget and bounds 5..8 starts at threshold %u (collapse %u)",
+		   s.split_threshold, s.collapse_threshold);
 	tap_report(summary(hs, &s) == ENOENT, "SUMMARY while detached is ENOENT");
 	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) < 0 && errno == ENOENT,
 	       "DETACH while detached is ENOENT");
@@ -336,6 +374,157 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	tap_report(s.state == HUGESCOPE_STATE_VM_GONE,
 	       "VM destroyed mid-phase: tracker let it go (state %u)", s.state);
 	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH after the VM is gone");
+}
+
+#define ADAPT_PHASES	3
+
+/*
+ * One adaptive run: attach with short phases for @phases fine phases and
+ * record the threshold after each (seq[0] before the first).  Returns the
+ * number of thresholds recorded; *@s is the final summary, *@cls the class
+ * of each test region at the end.
+ */
+static int adapt_run(int hs, int vm, struct hugescope_attach *a, uint32_t phases,
+		     uint32_t *seq, struct hugescope_summary *s, int *cls)
+{
+	static struct hugescope_region recs[64];
+	struct hugescope_read rd = { 0 };
+	uint64_t seen = 0;
+	unsigned int r, i;
+	int n = 0;
+	double t;
+
+	a->coarse_period_ms = 100;
+	a->coarse_rounds = 2;
+	a->hot_rounds = 2;
+	a->fine_window_ms = 100;
+	a->fine_windows = 3;
+	a->max_cycles = phases;
+	memset(s, 0, sizeof(*s));
+	if (attach(hs, vm, a) || summary(hs, s))
+		return 0;
+	seq[n++] = s->split_threshold;
+	for (t = now_s(); now_s() - t < 180; usleep(10000)) {
+		if (summary(hs, s))
+			break;
+		/* SUMMARY and the adaptation both run under the tracker's lock. */
+		if (s->fine_phases > seen && n <= ADAPT_PHASES) {
+			seen = s->fine_phases;
+			seq[n++] = s->split_threshold;
+		}
+		if (s->state == HUGESCOPE_STATE_IDLE)
+			break;
+	}
+	rd.regions = (uintptr_t)recs;
+	rd.nr = sizeof(recs) / sizeof(recs[0]);
+	if (ioctl(hs, HUGESCOPE_IOC_READ, &rd))
+		rd.nr = 0;
+	for (r = 0; r < NR_REGIONS; r++) {
+		cls[r] = -1;
+		for (i = 0; i < rd.nr; i++)
+			if (recs[i].gfn * 4096 == region_gpa(r))
+				cls[r] = recs[i].class;
+	}
+	if (ioctl(hs, HUGESCOPE_IOC_DETACH))
+		return 0;
+	printf("# adaptive: budget %u, min %u, max %u (0: default), thresholds",
+	       a->fast_budget_4k, a->threshold_min, a->threshold_max);
+	for (i = 0; i < (unsigned int)n; i++)
+		printf(" %u", seq[i]);
+	printf("; footprint %llu, %u raised, %u lowered, collapse at %u, state %u\n",
+	       (unsigned long long)s->hot_footprint_4k, s->threshold_raises,
+	       s->threshold_drops, s->collapse_threshold, s->state);
+	return n;
+}
+
+/* Monotone in @dir (+1 non-decreasing, -1 non-increasing), within lo..hi. */
+static int seq_ok(const uint32_t *seq, int n, int dir, uint32_t lo, uint32_t hi)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (seq[i] < lo || seq[i] > hi)
+			return 0;
+		if (i && (int64_t)(seq[i] - (int64_t)seq[i - 1]) * dir < 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Index of the skewed test region with @k hot pages. */
+static int skewed_region(int k)
+{
+	unsigned int r;
+
+	for (r = 0; r < NR_REGIONS; r++)
+		if (layout[r].class == SKEWED && layout[r].k == k)
+			return r;
+	return 0;
+}
+
+/*
+ * The adaptive split threshold against the ground truth.  The hot
+ * footprint at threshold 70 is 4 x 512 (hot) + 1 + 4 + 8 + 16 + 32 + 64
+ * (skewed) + a few pages of region 0 (code, lists), about 2200 4K pages;
+ * at a threshold of 50 the k = 64 region counts 512 (unless it was skewed
+ * before: the collapse rule keeps it skewed until 50 + 50).
+ */
+static void check_adaptive(int hs, int vm)
+{
+	uint32_t seq[ADAPT_PHASES + 1];
+	struct hugescope_attach a;
+	struct hugescope_summary s;
+	int cls[NR_REGIONS], r64 = skewed_region(64), n;
+	uint64_t fp_min;
+
+	/* Budget 1000 < footprint: the threshold rises to its bound, 100. */
+	memset(&a, 0, sizeof(a));
+	a.fast_budget_4k = 1000;
+	a.threshold_max = 100;
+	n = adapt_run(hs, vm, &a, ADAPT_PHASES, seq, &s, cls);
+	tap_report(n == ADAPT_PHASES + 1 && s.fine_phases == ADAPT_PHASES &&
+		   s.hot_footprint_4k > 1000,
+		   "small budget: %d fine phases, footprint %llu > budget 1000",
+		   n - 1, (unsigned long long)s.hot_footprint_4k);
+	tap_report(n > 1 && seq[0] == 70 && seq[n - 1] > seq[0] &&
+		   seq_ok(seq, n, 1, 70, 100) && seq[n - 1] == 100 &&
+		   s.threshold_raises >= 2 && s.threshold_drops == 0,
+		   "small budget: threshold rises 70 -> %u across fine phases, "
+		   "never above the bound 100 (%u raises)",
+		   n ? seq[n - 1] : 0, s.threshold_raises);
+
+	/* Budget 100000: far under; it falls to its bound, 40. */
+	memset(&a, 0, sizeof(a));
+	a.fast_budget_4k = 100000;
+	a.threshold_min = 40;
+	n = adapt_run(hs, vm, &a, ADAPT_PHASES, seq, &s, cls);
+	tap_report(n > 1 && seq[0] == 70 && seq[n - 1] < seq[0] &&
+		   seq_ok(seq, n, -1, 40, 70) && seq[n - 1] == 40 &&
+		   s.threshold_drops >= 2 && s.threshold_raises == 0 &&
+		   s.hot_footprint_4k * 4 < 100000 * 3,
+		   "large budget: threshold falls 70 -> %u across fine phases, "
+		   "never below the bound 40 (%u drops)",
+		   n ? seq[n - 1] : 0, s.threshold_drops);
+	tap_report(cls[r64] == HUGESCOPE_CLASS_SKEWED && s.collapse_threshold == 90,
+		   "collapse rule: the k=64 region stays skewed at threshold 40 "
+		   "until 40 + 50 (class %d, collapse at %u)", cls[r64],
+		   s.collapse_threshold);
+
+	/* No budget: the threshold stays at the ATTACH value. */
+	memset(&a, 0, sizeof(a));
+	a.split_threshold = 50;
+	n = adapt_run(hs, vm, &a, 2, seq, &s, cls);
+	tap_report(n == 3 && seq_ok(seq, n, 1, 50, 50) &&
+		   s.threshold_raises == 0 && s.threshold_drops == 0,
+		   "no budget: threshold stays at the ATTACH value 50 over %d phases",
+		   n - 1);
+	/* At 50 the k=64 region is hot: 5 x 512 + 1 + 4 + 8 + 16 + 32. */
+	fp_min = 5 * PAGES + 1 + 4 + 8 + 16 + 32;
+	tap_report(cls[r64] == HUGESCOPE_CLASS_HOT &&
+		   s.hot_footprint_4k >= fp_min && s.hot_footprint_4k <= fp_min + 50,
+		   "no budget: footprint %llu = ground truth %llu + region 0 "
+		   "(k=64 region hot at 50)", (unsigned long long)s.hot_footprint_4k,
+		   (unsigned long long)fp_min);
 }
 
 int main(void)
@@ -536,6 +725,8 @@ int main(void)
 	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH");
 	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) < 0 && errno == ENOENT,
 	       "second DETACH is ENOENT");
+
+	check_adaptive(hs, vm);
 
 	check_mid_phase(hs, vm, vm_stats, vcpu_stats, thread, pages_2m0, pages_4k0);
 	close(hs);

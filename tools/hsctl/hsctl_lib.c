@@ -71,6 +71,20 @@ void hsctl_print_summary(FILE *f, const struct hugescope_summary *s)
 {
 	fprintf(f, "%-22s %s\n", "state", hsctl_state_name(s->state));
 	fprintf(f, "%-22s %u\n", "split_threshold", s->split_threshold);
+	fprintf(f, "%-22s %u\n", "collapse_threshold", s->collapse_threshold);
+	if (s->fast_budget_4k)
+		fprintf(f, "%-22s %u (%u raised, %u lowered)\n", "threshold_adaptations",
+			s->threshold_raises + s->threshold_drops,
+			s->threshold_raises, s->threshold_drops);
+	else
+		fprintf(f, "%-22s 0 (fixed: no fast-tier budget)\n",
+			"threshold_adaptations");
+	fprintf(f, "%-22s %llu 4K pages (%llu MiB)", "hot_footprint",
+		(unsigned long long)s->hot_footprint_4k,
+		(unsigned long long)(s->hot_footprint_4k >> 8));
+	if (s->fast_budget_4k)
+		fprintf(f, ", budget %u 4K pages", s->fast_budget_4k);
+	fprintf(f, "\n");
 	fprintf(f, "%-22s %llu\n", "coarse_scans", (unsigned long long)s->coarse_scans);
 	fprintf(f, "%-22s %llu\n", "fine_phases", (unsigned long long)s->fine_phases);
 	fprintf(f, "%-22s %llu\n", "fine_windows", (unsigned long long)s->fine_windows);
