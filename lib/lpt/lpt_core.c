@@ -318,8 +318,12 @@ int lpt_insert(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size)
 	ret = route(t, pg.vpn, &idx);
 	if (ret != LPT_OK && ret != LPT_F_EMPTY)
 		return need_retrain(t);
-	/* Monotone routing: if both ends agree, every page between does. */
-	if (route(t, last, &idx2) != ret || idx2 != idx)
+	/*
+	 * Monotone routing: if both ends agree, every page between does.  A
+	 * 4 KiB page has one end: the kernel's fault path inserts those, so
+	 * it skips the second descent.
+	 */
+	if (last != pg.vpn && (route(t, last, &idx2) != ret || idx2 != idx))
 		return need_retrain(t);
 	if (ret == LPT_F_EMPTY) {
 		ret = new_leaf(t, idx, size, pg.vpn);

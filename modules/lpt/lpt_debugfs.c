@@ -47,6 +47,8 @@ static int lpt_stats_show(struct seq_file *sf, void *unused)
 	LPT_STAT(young_pages);
 	LPT_STAT(conflicts);
 	LPT_STAT(own_tlb_flushes);
+	LPT_STAT(fault_ns);
+	LPT_STAT(inval_ns);
 #undef LPT_STAT
 	return 0;
 }

@@ -173,6 +173,8 @@ struct lpt_global_stats {
 	atomic64_t young_pages;
 	atomic64_t conflicts;
 	atomic64_t own_tlb_flushes;
+	atomic64_t fault_ns;		/* time in the fault hook */
+	atomic64_t inval_ns;		/* time in invalidate_range_start */
 };
 
 extern struct lpt_global_stats lpt_stat;

@@ -6,6 +6,7 @@
  * locking and the rules for memory the hardware may walk.
  */
 #include <linux/io.h>
+#include <linux/ktime.h>
 #include <linux/lpt_hooks.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -922,8 +923,8 @@ static int lpt_mn_invalidate_start(struct mmu_notifier *mn,
 	struct lpt_mm *m = lpt_mn(mn);
 	bool wp = r->event == MMU_NOTIFY_PROTECTION_PAGE ||
 		  r->event == MMU_NOTIFY_SOFT_DIRTY;
+	u64 n, t0 = ktime_get_ns();
 	bool any;
-	u64 n;
 
 	spin_lock(&m->lock);
 	if (!m->inv_count++) {
@@ -951,6 +952,7 @@ static int lpt_mn_invalidate_start(struct mmu_notifier *mn,
 		atomic64_inc(&lpt_stat.invalidations);
 		atomic64_add(n, wp ? &lpt_stat.wrprotect_pages :
 				     &lpt_stat.inval_pages);
+		atomic64_add(ktime_get_ns() - t0, &lpt_stat.inval_ns);
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
  * Usage: lpt_run [--off] -- command [args...]
  */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <sys/wait.h>
 
 #include "lpt_util.h"
@@ -81,6 +82,35 @@ static int radix(uint64_t *walks, uint64_t *refs)
 		*refs += r;
 	}
 	return 0;
+}
+
+static double pct(unsigned long long a, unsigned long long b)
+{
+	return b ? 100.0 * a / b : 0;
+}
+
+/* The same figures for a human reader (the line above is for scripts). */
+static void summary(bool off, const struct lptu_counters *d,
+		    unsigned long long rwalks, unsigned long long rrefs,
+		    const struct sample *s)
+{
+	unsigned long long w = d->c[LPT_CNT_WALKS];
+	unsigned long long lwc = d->c[LPT_CNT_LWC_HITS] + d->c[LPT_CNT_LWC_MISSES];
+
+	if (off) {
+		printf("  radix: %llu walks, %.3f refs per walk (no LPT)\n",
+		       rwalks, rwalks ? (double)rrefs / rwalks : 0);
+		return;
+	}
+	printf("  LPT: %llu user walks, %.3f refs per walk, %.2f%% single-reference, %llu misses (first touches), %llu mismatches, %llu radix walks of user addresses\n",
+	       w, w ? (double)d->c[LPT_CNT_REFS] / w : 0,
+	       pct(d->c[LPT_CNT_WALKS_1REF], w),
+	       (unsigned long long)d->c[LPT_CNT_MISSES],
+	       (unsigned long long)d->c[LPT_CNT_MISMATCHES],
+	       (unsigned long long)d->c[LPT_CNT_RADIX_USER]);
+	printf("  LWC hit rate %.2f%%; index %lld B (depth %lld, %lld leaves) for %lld pages (%lld 2M); %lld retrains; kernel radix walks %llu\n",
+	       pct(d->c[LPT_CNT_LWC_HITS], lwc), s->index_bytes, s->depth,
+	       s->leaves, s->pages, s->pages_2m, s->retrains, rwalks);
 }
 
 int main(int argc, char **argv)
@@ -154,5 +184,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)(rw1 - rw0), (unsigned long long)(rr1 - rr0),
 	       s.index_bytes, s.depth, s.leaves, s.pages, s.pages_2m,
 	       s.retrains);
+	summary(off, &d, rw1 - rw0, rr1 - rr0, &s);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }

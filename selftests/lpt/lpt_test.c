@@ -34,7 +34,7 @@
 #ifndef MPOL_MF_MOVE
 #define MPOL_MF_MOVE	(1 << 1)
 #endif
-#define DEBUGFS_STATS	"/sys/kernel/debug/lpt/stats"
+#define DEBUGFS_STATS	LPTU_STATS_PATH
 
 static struct lptu_counters snap;
 static const char *self_exe = "/proc/self/exe";

@@ -172,6 +172,9 @@ static inline int lptu_write_file(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
+/* lpt.ko's machine-wide counters, one "key value" per line. */
+#define LPTU_STATS_PATH	"/sys/kernel/debug/lpt/stats"
+
 /*
  * Value of "@key <number>" or "@key: <number>" or "@key=<number>" in a
  * text file such as /proc/vmstat or lpt.ko's debugfs stats; -1 if absent.
