@@ -83,10 +83,10 @@ awk '
 			printf "%-22s %-5s %-5s %11d %9.3f %12d %8s %8s %7s %8s %8s %4s\n", cmd, thp, "radix", w, w ? r / w : 0, r, "-", "-", "-", "-", "-", v["status"]
 		} else {
 			w = v["lpt_walks"]; r = v["lpt_refs"]; l = v["lwc_hits"] + v["lwc_misses"]
-			printf "%-22s %-5s %-5s %11d %9.3f %12d %7.2f%% %7.2f%% %7d %8d %8d %4s\n", cmd, thp, "LPT", w, w ? r / w : 0, r + v["radix_refs"], w ? 100 * v["walks_1ref"] / w : 0, l ? 100 * v["lwc_hits"] / l : 0, v["index_bytes"], v["misses"], v["mismatches"], v["status"]
+			printf "%-22s %-5s %-5s %11d %9.3f %12d %7.2f%% %7.2f%% %7d %8d %8d %4s\n", cmd, thp, "LPT", w, w ? r / w : 0, r + v["radix_refs"], w > v["misses"] ? 100 * v["hits_1ref"] / (w - v["misses"]) : 0, l ? 100 * v["lwc_hits"] / l : 0, v["index_bytes"], v["misses"], v["mismatches"], v["status"]
 		}
 	}' "$log" | { printf '%-22s %-5s %-5s %11s %9s %12s %8s %8s %7s %8s %8s %4s\n' workload pages mode "user walks" refs/walk "total refs" 1-ref LWC-hit "index B" misses mismatch rc; cat; }
-echo "(radix rows: every walk, user and kernel; LPT rows: user walks through the LPT, total refs adds the kernel's radix walks of the same run; misses are first touches, which fault under radix too, and count in the LPT walks and 1-ref share)"
+echo "(radix rows: every walk, user and kernel; LPT rows: user walks through the LPT, total refs adds the kernel's radix walks of the same run; 1-ref: share of LPT translations that read one line; misses are first touches, which fault under radix too)"
 grep -a -E '^(faults/round|fault ns median|lpt\.ko ns per|lpt walks)' "$log" || die "no lpt_faultbench figures in $log"
 
 fi

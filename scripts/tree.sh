@@ -117,7 +117,7 @@ cmd_export() {
 	local stray
 	# (QEMU's configure writes .git-submodule-status into the source tree.)
 	stray=$(cd "$dst" && git ls-files --others --directory |
-		grep -vx '.git-submodule-status' | head -20)
+		{ grep -vx '.git-submodule-status' || true; } | head -20)
 	[ -z "$stray" ] || die "$dst has files no commit holds (add them with 'git add -f', or delete them):
 $stray"
 	export_commits "$dst" "$q"

@@ -390,6 +390,10 @@ enum lpt_counter {
 	 * entry, index out of range, bus error)
 	 */
 	LPT_CNT_BAD_STRUCT,
+	/* walks that found an entry reading exactly one line: the
+	 * single-reference share of translations, first-touch misses apart
+	 */
+	LPT_CNT_HITS_1REF,
 	LPT_CNT_NR
 };
 

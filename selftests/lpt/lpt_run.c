@@ -102,9 +102,9 @@ static void summary(bool off, const struct lptu_counters *d,
 		       rwalks, rwalks ? (double)rrefs / rwalks : 0);
 		return;
 	}
-	printf("  LPT: %llu user walks, %.3f refs per walk, %.2f%% single-reference, %llu misses (first touches), %llu mismatches, %llu radix walks of user addresses\n",
+	printf("  LPT: %llu user walks, %.3f refs per walk, %.2f%% of translations single-reference, %llu misses (first touches), %llu mismatches, %llu radix walks of user addresses\n",
 	       w, w ? (double)d->c[LPT_CNT_REFS] / w : 0,
-	       pct(d->c[LPT_CNT_WALKS_1REF], w),
+	       pct(d->c[LPT_CNT_HITS_1REF], w - d->c[LPT_CNT_MISSES]),
 	       (unsigned long long)d->c[LPT_CNT_MISSES],
 	       (unsigned long long)d->c[LPT_CNT_MISMATCHES],
 	       (unsigned long long)d->c[LPT_CNT_RADIX_USER]);
@@ -166,12 +166,13 @@ int main(int argc, char **argv)
 	lptu_read(&b);
 	radix(&rw1, &rr1);
 	lptu_delta(&d, &a, &b);
-	printf("lpt_run: mode=%s status=%d secs=%.2f lpt_walks=%llu lpt_refs=%llu walks_1ref=%llu walks_0ref=%llu collisions=%llu lwc_hits=%llu lwc_misses=%llu misses=%llu mismatches=%llu crosschecks=%llu radix_user=%llu leaf_2m=%llu radix_walks=%llu radix_refs=%llu index_bytes=%lld depth=%lld leaves=%lld pages=%lld pages_2m=%lld retrains=%lld\n",
+	printf("lpt_run: mode=%s status=%d secs=%.2f lpt_walks=%llu lpt_refs=%llu walks_1ref=%llu hits_1ref=%llu walks_0ref=%llu collisions=%llu lwc_hits=%llu lwc_misses=%llu misses=%llu mismatches=%llu crosschecks=%llu radix_user=%llu leaf_2m=%llu radix_walks=%llu radix_refs=%llu index_bytes=%lld depth=%lld leaves=%lld pages=%lld pages_2m=%lld retrains=%lld\n",
 	       off ? "radix" : "lpt", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
 	       secs,
 	       (unsigned long long)d.c[LPT_CNT_WALKS],
 	       (unsigned long long)d.c[LPT_CNT_REFS],
 	       (unsigned long long)d.c[LPT_CNT_WALKS_1REF],
+	       (unsigned long long)d.c[LPT_CNT_HITS_1REF],
 	       (unsigned long long)d.c[LPT_CNT_WALKS_0REF],
 	       (unsigned long long)d.c[LPT_CNT_COLLISIONS],
 	       (unsigned long long)d.c[LPT_CNT_LWC_HITS],

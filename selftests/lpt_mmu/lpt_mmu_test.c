@@ -495,6 +495,15 @@ static void test_valid_table(void)
 	      "%llu walks, %llu 4K leaves for %lu pages",
 	      (unsigned long long)d.c[LPT_CNT_WALKS],
 	      (unsigned long long)d.c[LPT_CNT_LEAF_4K], NR_PAGES);
+	/* Translations of a fresh table read one line; misses are apart. */
+	check(d.c[LPT_CNT_HITS_1REF] >= NR_PAGES &&
+	      d.c[LPT_CNT_HITS_1REF] <= d.c[LPT_CNT_WALKS_1REF] &&
+	      d.c[LPT_CNT_HITS_1REF] <= d.c[LPT_CNT_WALKS] - d.c[LPT_CNT_MISSES],
+	      "hits_1ref_counted", "%llu one-line translations of %llu walks (%llu misses, %llu one-line walks)",
+	      (unsigned long long)d.c[LPT_CNT_HITS_1REF],
+	      (unsigned long long)d.c[LPT_CNT_WALKS],
+	      (unsigned long long)d.c[LPT_CNT_MISSES],
+	      (unsigned long long)d.c[LPT_CNT_WALKS_1REF]);
 	if (huge_pa)
 		check(d.c[LPT_CNT_LEAF_2M] >= 1, "translated_2m_leaf",
 		      "%llu 2M leaves", (unsigned long long)d.c[LPT_CNT_LEAF_2M]);

@@ -19,7 +19,7 @@ static const char *const lpt_counter_names[LPT_CNT_NR] = {
 	"walks-3ref", "walks-4plus", "collisions", "lwc-hits", "lwc-misses",
 	"misses", "fallbacks", "crosschecks", "mismatches", "prot-faults",
 	"leaf-4k", "leaf-2m", "leaf-1g", "ad-updates", "root-writes",
-	"lwc-flushes", "radix-user", "bad-struct",
+	"lwc-flushes", "radix-user", "bad-struct", "hits-1ref",
 };
 
 struct lpt_snap {
