@@ -59,7 +59,7 @@ fi
 
 if want lpt; then
 echo "### learned page tables in the guest: LPT (strict) vs radix (release kernel)"
-log=$MMV_BUILD/vm/last-release.log
+log=$MMV_BUILD/vm/bench-lpt.log
 wl_xz='xz -T1 -6 -k -f /tmp/r.bin'
 wl_sort='sort -n -o /tmp/s /tmp/lines'
 wl_xz2='xz -T2 -6 -k -f /tmp/r.bin'
@@ -70,8 +70,8 @@ for thp in never always; do
 		runs+=(--run "/selftests/lpt/lpt_run --off -- $wl" --run "/selftests/lpt/lpt_run -- $wl")
 	done
 done
-runs+=(--run 'echo never > /sys/kernel/mm/transparent_hugepage/enabled; /selftests/lpt/lpt_faultbench 9')
-bash scripts/vm.sh --variant release --quiet --timeout 2400 --test-timeout 1800 \
+runs+=(--run 'echo never > /sys/kernel/mm/transparent_hugepage/enabled; /selftests/lpt/lpt_faultbench 31')
+MMV_VM_LOG=$log bash scripts/vm.sh --variant release --quiet --timeout 2400 --test-timeout 1800 \
 	--cpu-opts ",walk-tlb-entries=1536,walk-tlb-ways=12,walk-pwc-entries=32,lpt=on,lpt-strict=on,lpt-crosscheck=off" \
 	"${runs[@]}" >/dev/null || die "LPT bench VM run failed (log: $log)"
 # One row per lpt_run; THP mode from the preceding echo.
@@ -85,7 +85,7 @@ awk '
 			printf "%-22s %-5s %-5s %11d %9.3f %12d %8s %8s %7s %8s %8s %4s\n", cmd, thp, "radix", w, w ? r / w : 0, r, "-", "-", "-", "-", "-", v["status"]
 		} else {
 			w = v["lpt_walks"]; r = v["lpt_refs"]; l = v["lwc_hits"] + v["lwc_misses"]
-			printf "%-22s %-5s %-5s %11d %9.3f %12d %7.2f%% %7.2f%% %7d %8d %8d %4s\n", cmd, thp, "LPT", w, w ? r / w : 0, r + v["radix_refs"], w > v["misses"] ? 100 * v["hits_1ref"] / (w - v["misses"]) : 0, l ? 100 * v["lwc_hits"] / l : 0, v["index_bytes"], v["misses"], v["mismatches"], v["status"]
+			printf "%-22s %-5s %-5s %11d %9.3f %12d %7.2f%% %7.2f%% %7d %8d %8d %4s\n", cmd, thp, "LPT", w, w ? r / w : 0, r + v["radix_refs"], (w > v["misses"]) ? 100 * v["hits_1ref"] / (w - v["misses"]) : 0, l ? 100 * v["lwc_hits"] / l : 0, v["index_bytes"], v["misses"], v["mismatches"], v["status"]
 		}
 	}' "$log" | { printf '%-22s %-5s %-5s %11s %9s %12s %8s %8s %7s %8s %8s %4s\n' workload pages mode "user walks" refs/walk "total refs" 1-ref LWC-hit "index B" misses mismatch rc; cat; }
 echo "(radix rows: every walk, user and kernel; LPT rows: user walks through the LPT, total refs adds the kernel's radix walks of the same run; 1-ref: share of LPT translations that read one line; misses are first touches, which fault under radix too)"

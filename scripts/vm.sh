@@ -43,7 +43,8 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/mmv-vm.XXXXXX")
 # Each run logs into its own directory (several VMs may run at once) and
 # leaves a copy as build/vm/last-<variant>.log for readers such as bench.sh.
-last_log=$MMV_BUILD/vm/last-$variant.log
+# MMV_VM_LOG: a private copy for a caller that may run beside other VMs.
+last_log=${MMV_VM_LOG:-$MMV_BUILD/vm/last-$variant.log}
 trap 'mkdir -p "$(dirname "$last_log")"; cp -f "$work/console.log" "$last_log" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/root/etc/mmv"
 { echo "test_timeout $test_timeout"; printf '%s\n' "${plan[@]}"; } > "$work/root/etc/mmv/plan"
