@@ -101,13 +101,14 @@ want hugescope || exit 0
 # release kernel (KASAN/lockdep would inflate the tracker's own cost), which
 # must already be built (make kernel); only the initramfs is rebuilt.
 # HS_BENCH_ARGS passes options (default: 40 pairs of windows of at least 1 s,
-# lengthened to 1.5 measured cycles so every "on" window holds a fine phase).
+# lengthened to two measured cycles so every "on" window holds a fine phase).
+# The VM log is kept apart (MMV_VM_LOG) from other VMs' last-release.log.
 echo "### hugescope tracking overhead (release kernel, nested NPT under TCG)"
 [ -e "$MMV_BUILD/kernel-release/arch/x86/boot/bzImage" ] ||
 	die "no release kernel (run: make kernel)"
 make -s initramfs VARIANT=release
-log=$MMV_BUILD/vm/last-release.log
-bash scripts/vm.sh --variant release --quiet --timeout 1500 --test-timeout 1200 \
+log=$MMV_BUILD/vm/hugescope-perf.log
+MMV_VM_LOG=$log bash scripts/vm.sh --variant release --quiet --timeout 1500 --test-timeout 1200 \
 	--run "/selftests/hugescope/hugescope_perf_test ${HS_BENCH_ARGS:--p 40}" >/dev/null ||
 	die "hugescope perf VM run failed (log: $log)"
-grep -a -E '^# (warm-up|overhead:|result:|WARN:)' "$log" | sed 's/^# //'
+grep -a -E '^# (pinning|warm-up|reference loop|overhead:|result:|WARN:)' "$log" | sed 's/^# //'

@@ -51,15 +51,32 @@ static uint8_t *emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa)
 	return p;
 }
 
+/* Emit: rax = rdtsc (64-bit); clobbers rdx. */
+static uint8_t *emit_rdtsc(uint8_t *p)
+{
+	*p++ = 0x0f; *p++ = 0x31;				/* rdtsc */
+	*p++ = 0x48; *p++ = 0xc1; *p++ = 0xe2; *p++ = 0x20;	/* shl rdx, 32 */
+	*p++ = 0x48; *p++ = 0x09; *p++ = 0xd0;			/* or rax, rdx */
+	return p;
+}
+
+/* Emit: add qword [abs32], rax. */
+static uint8_t *emit_add_rax(uint8_t *p, uint32_t gpa)
+{
+	*p++ = 0x48; *p++ = 0x01; *p++ = 0x04; *p++ = 0x25;
+	return l1vmm_put32(p, gpa);
+}
+
 static void write_guest(struct hs_vm *v, const uint64_t *warm, unsigned int nwarm,
 			const uint64_t *hot, unsigned int nhot)
 {
 	uint64_t n;
-	uint8_t *p = v->mem + CODE_GPA, *top;
+	uint8_t *p = v->mem + CODE_GPA, *top, *skip, *ref;
 
 	l1vmm_identity_map_1g(v->mem);
 	memcpy(v->mem + WARM_GPA, warm, nwarm * 8UL);
 	memcpy(v->mem + HOT_GPA, hot, nhot * 8UL);
+	memset(v->mem + HS_VM_ITER_GPA, 0, HS_VM_REF_N_GPA + 8 - HS_VM_ITER_GPA);
 	n = nwarm;
 	memcpy(v->mem + WARM_N_GPA, &n, 8);
 	n = nhot;
@@ -68,8 +85,30 @@ static void write_guest(struct hs_vm *v, const uint64_t *warm, unsigned int nwar
 	p = emit_walk(p, WARM_GPA, WARM_N_GPA);
 	*p++ = 0xb0; *p++ = 0x42;				/* mov al, 0x42 */
 	*p++ = 0xe6; *p++ = DONE_PORT;				/* out DONE_PORT, al */
+	/*
+	 * Each pass: time the hot walk, then (if [REF_N] != 0) time a
+	 * register-only loop of [REF_N] iterations, both with rdtsc; the
+	 * reference tells how fast the vCPU ran meanwhile.
+	 */
 	top = p;
+	p = emit_rdtsc(p);
+	*p++ = 0x49; *p++ = 0x89; *p++ = 0xc0;			/* mov r8, rax */
 	p = emit_walk(p, HOT_GPA, HOT_N_GPA);
+	p = emit_rdtsc(p);
+	*p++ = 0x49; *p++ = 0x89; *p++ = 0xc1;			/* mov r9, rax */
+	*p++ = 0x4c; *p++ = 0x29; *p++ = 0xc0;			/* sub rax, r8 */
+	p = emit_add_rax(p, HS_VM_HOT_TSC_GPA);
+	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x0c; *p++ = 0x25;	/* mov rcx, [abs32] */
+	p = l1vmm_put32(p, HS_VM_REF_N_GPA);
+	*p++ = 0x48; *p++ = 0x85; *p++ = 0xc9;			/* test rcx, rcx */
+	*p++ = 0x74; skip = p++;				/* jz skip */
+	ref = p;
+	*p++ = 0x48; *p++ = 0xff; *p++ = 0xc9;			/* dec rcx */
+	*p++ = 0x75; *p = (uint8_t)(ref - (p + 1)); p++;	/* jnz ref */
+	p = emit_rdtsc(p);
+	*p++ = 0x4c; *p++ = 0x29; *p++ = 0xc8;			/* sub rax, r9 */
+	p = emit_add_rax(p, HS_VM_REF_TSC_GPA);
+	*skip = (uint8_t)(p - (skip + 1));
 	*p++ = 0x48; *p++ = 0xff; *p++ = 0x04; *p++ = 0x25;	/* inc qword [abs32] */
 	p = l1vmm_put32(p, HS_VM_ITER_GPA);
 	*p++ = 0xe9; p = l1vmm_put32(p, (uint32_t)(top - (p + 4)));	/* jmp top */
@@ -150,6 +189,16 @@ int hs_vm_wait_warm(struct hs_vm *v, double timeout_s)
 uint64_t hs_vm_iters(const struct hs_vm *v)
 {
 	return *(volatile uint64_t *)(v->mem + HS_VM_ITER_GPA);
+}
+
+uint64_t hs_vm_u64(const struct hs_vm *v, uint64_t gpa)
+{
+	return *(volatile uint64_t *)(v->mem + gpa);
+}
+
+void hs_vm_set_ref(struct hs_vm *v, uint64_t n)
+{
+	*(volatile uint64_t *)(v->mem + HS_VM_REF_N_GPA) = n;
 }
 
 int hs_vm_stat(int stats_fd, const char *name, uint64_t *val)

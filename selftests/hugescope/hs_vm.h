@@ -6,7 +6,7 @@
  * from l1vmm) reads a "warm" list of GPAs once, signals the VMM with an OUT,
  * then loops forever over a "hot" list of GPAs and increments a 64-bit
  * counter at HS_VM_ITER_GPA after every pass: the counter is the guest's
- * throughput.  Guest memory is THP-backed and pre-faulted so that stage 2
+ * throughput (rdtsc also times each walk, see hs_vm_set_ref()).  Guest memory is THP-backed and pre-faulted so that stage 2
  * maps it with 2M leaves.  Errors are returned, not reported, because
  * hsctl must print them as a tool and the selftest as TAP.
  */
@@ -21,6 +21,9 @@
 #define HS_VM_REGION		(2UL << 20)
 #define HS_VM_FIRST_GPA		(4UL << 20)	/* first workload region */
 #define HS_VM_ITER_GPA		0x9000UL	/* pass counter written by L2 */
+#define HS_VM_HOT_TSC_GPA	0x9018UL	/* TSC cycles in hot walks, by L2 */
+#define HS_VM_REF_TSC_GPA	0x9020UL	/* TSC cycles in reference loops */
+#define HS_VM_REF_N_GPA		0x9028UL	/* reference loop length [0: none] */
 #define HS_VM_MAX_WARM		16384		/* GPAs in the warm list */
 #define HS_VM_MAX_HOT		65536		/* GPAs in the hot list */
 
@@ -52,6 +55,15 @@ int hs_vm_create(struct hs_vm *v, size_t size, const uint64_t *warm,
 int hs_vm_wait_warm(struct hs_vm *v, double timeout_s);
 /* L2 passes over the hot list so far. */
 uint64_t hs_vm_iters(const struct hs_vm *v);
+/* A u64 of guest memory, e.g. HS_VM_HOT_TSC_GPA. */
+uint64_t hs_vm_u64(const struct hs_vm *v, uint64_t gpa);
+/*
+ * After each hot pass, L2 also runs a register-only loop of @n iterations
+ * (0: none, the default) and adds the rdtsc cycles of the hot walk and of
+ * the loop to HS_VM_HOT_TSC_GPA and HS_VM_REF_TSC_GPA: the loop runs at the
+ * speed the host gives the vCPU, untouched by stage-2 mappings.
+ */
+void hs_vm_set_ref(struct hs_vm *v, uint64_t n);
 /* Named u64 statistic of a KVM binary stats fd; 0 on success. */
 int hs_vm_stat(int stats_fd, const char *name, uint64_t *val);
 /*
