@@ -21,7 +21,8 @@
  * the cycle, run without a cycle limit, and last at least two measured
  * cycles, so each holds coarse scans and a whole fine phase (splits, 4K
  * harvests, merges), not only 2M scans.  The L2 vCPU thread is pinned to
- * its own L1 CPU.
+ * its own L1 CPU; this thread and unbound workqueues (the tracker's worker)
+ * to the others.
  *
  * Two figures, each the median of the per-pair on/off ratios with its
  * interquartile range, a distribution-free 95% confidence interval of that
@@ -125,6 +126,22 @@ static void build_workload(void)
 	}
 }
 
+#define WQ_CPUMASK	"/sys/devices/virtual/workqueue/cpumask"
+static char wq_mask_saved[64];
+
+/* Set the unbound workqueue cpumask; 0 or an errno. */
+static int write_wq_mask(unsigned long mask)
+{
+	FILE *f = fopen(WQ_CPUMASK, "w");
+	int err;
+
+	if (!f)
+		return errno;
+	fprintf(f, "%lx\n", mask);
+	err = fclose(f) ? errno : 0;
+	return err;
+}
+
 /*
  * Keep the L2 vCPU thread on the last CPU and this thread (and so, mostly,
  * the tracker's unbound worker) off it: under TCG a thread that moves
@@ -151,6 +168,35 @@ static void pin_threads(void)
 		err = sched_setaffinity(0, sizeof(set), &set) ? errno : 0;
 	printf("# pinning: L2 vCPU thread on CPU %ld, VMM on CPUs 0..%ld: %s\n",
 	       ncpu - 1, ncpu - 2, err ? strerror(err) : "ok");
+	/*
+	 * The tracker's worker is on an unbound workqueue: keep unbound
+	 * workers off the L2 vCPU's CPU too (restored at exit).
+	 */
+	if (ncpu <= 32) {
+		FILE *f = fopen(WQ_CPUMASK, "r");
+
+		if (f && fscanf(f, "%63s", wq_mask_saved) != 1)
+			wq_mask_saved[0] = 0;
+		if (f)
+			fclose(f);
+		err = write_wq_mask((1UL << (ncpu - 1)) - 1);
+		printf("# pinning: unbound workqueues on CPUs 0..%ld (was %s): %s\n",
+		       ncpu - 2, wq_mask_saved[0] ? wq_mask_saved : "?",
+		       err ? strerror(err) : "ok");
+	}
+}
+
+static void restore_wq_mask(void)
+{
+	FILE *f;
+
+	if (!wq_mask_saved[0])
+		return;
+	f = fopen(WQ_CPUMASK, "w");
+	if (f) {
+		fprintf(f, "%s\n", wq_mask_saved);
+		fclose(f);
+	}
 }
 
 static void sleep_until(double t)
@@ -474,8 +520,10 @@ int main(int argc, char **argv)
 		pin_threads();
 	tap_report(hs_vm_wait_warm(&v, 60) == 0, "L2 read every workload page once "
 		   "(vcpu error %d)", v.error);
-	if (!v.warm_done)
+	if (!v.warm_done) {
+		restore_wq_mask();
 		return 1;
+	}
 	/*
 	 * The first seconds run visibly slower under TCG (translation blocks
 	 * and TLBs still warming up): one untimed window keeps that out of
@@ -491,6 +539,7 @@ int main(int argc, char **argv)
 	win = (int)(win * 10 + 0.999) / 10.0;
 	tap_report(measure_overhead(hs, npairs, win, settle) == 0 && !v.error,
 		   "%d off/on window pairs, ATTACH/DETACH each time", npairs);
+	restore_wq_mask();
 	printf("1..%d\n# %d tests, %d failed\n", tap_run, tap_run, tap_failed);
 	fflush(stdout);
 	/* The vCPU thread never returns; exiting tears the VM down. */
