@@ -34,7 +34,6 @@
 #ifndef MPOL_MF_MOVE
 #define MPOL_MF_MOVE	(1 << 1)
 #endif
-#define DEBUGFS_STATS	LPTU_STATS_PATH
 
 static struct lptu_counters snap;
 static const char *self_exe = "/proc/self/exe";
@@ -756,7 +755,7 @@ static void test_fallback(int n)
 {
 	const char *line = "using the radix page table, no LPT";
 	int before, after, st;
-	long long fb0 = lptu_file_value(DEBUGFS_STATS, "fallbacks"), fb1;
+	long long fb0 = lptu_file_value(LPTU_STATS_PATH, "fallbacks"), fb1;
 	pid_t pid;
 
 	before = klog_count(line, "");
@@ -767,7 +766,7 @@ static void test_fallback(int n)
 		scatter_child((void *)(uintptr_t)n);
 	waitpid(pid, &st, 0);
 	after = klog_count(line, "");
-	fb1 = lptu_file_value(DEBUGFS_STATS, "fallbacks");
+	fb1 = lptu_file_value(LPTU_STATS_PATH, "fallbacks");
 	tap(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "fallback: %d scattered pages, no LPT can index them: the process runs on radix (status %#x)",
 	    n, st);
@@ -793,8 +792,8 @@ static void test_cycles(void)
 	int fails = 0, n = 1000;
 	double t0 = now_s();
 
-	mms0 = lptu_file_value(DEBUGFS_STATS, "live_mms");
-	bytes0 = lptu_file_value(DEBUGFS_STATS, "live_bytes");
+	mms0 = lptu_file_value(LPTU_STATS_PATH, "live_mms");
+	bytes0 = lptu_file_value(LPTU_STATS_PATH, "live_bytes");
 	for (int i = 0; i < n; i++) {
 		int st = in_child(cycle_child, NULL);
 
@@ -805,8 +804,8 @@ static void test_cycles(void)
 	}
 	/* Teardown of an exited mm may finish in a worker: give it time. */
 	for (double t = now_s(); now_s() - t < 10; usleep(100000)) {
-		mms1 = lptu_file_value(DEBUGFS_STATS, "live_mms");
-		bytes1 = lptu_file_value(DEBUGFS_STATS, "live_bytes");
+		mms1 = lptu_file_value(LPTU_STATS_PATH, "live_mms");
+		bytes1 = lptu_file_value(LPTU_STATS_PATH, "live_bytes");
 		if (mms1 == mms0 && bytes1 == bytes0)
 			break;
 	}
