@@ -17,7 +17,7 @@ TOP := $(CURDIR)
 B := $(TOP)/build
 VARIANT ?= debug
 # Guest-side tools built statically into the initramfs (tools/<name>/Makefile).
-GUEST_TOOLS := $(patsubst tools/%/Makefile,%,$(wildcard tools/walkstat/Makefile tools/hsctl/Makefile))
+GUEST_TOOLS := $(patsubst tools/%/Makefile,%,$(wildcard tools/walkstat/Makefile tools/hsctl/Makefile tools/refclock/Makefile))
 SELFTEST_SUITES := $(patsubst selftests/%/Makefile,%,$(wildcard selftests/*/Makefile))
 MODULE_DIRS := $(patsubst %/Kbuild,%,$(wildcard modules/*/Kbuild))
 # Programs copied from the host into the guest for the demo.

@@ -8,12 +8,23 @@
 #
 # Usage: vm.sh [--variant debug|release] [--timeout SECS] [--test-timeout SECS]
 #              [--cpu-opts ',prop=val'] [--quiet] [--kernel BZIMAGE] [--initrd CPIO]
-#              [--test NAME]... [--run CMD]...
+#              [--refclock-scale PERMILLE] [--test NAME]... [--run CMD]...
 #        NAME is a path under build/selftests (e.g. kvm/nested_smoke_test).
+#
+# Limits are reference seconds: seconds of a quiet project machine.  The
+# guest's refclock daemon (tools/refclock) measures how fast the guest runs
+# and sends a heartbeat on the second serial port; the per-test limit is
+# enforced in the guest on that clock, and the VM limit here on the guest's
+# clock plus the wall time of the boot before its first heartbeat.  A guest
+# that stops sending heartbeats for MMV_VM_STALL_SECS (120) wall seconds is
+# hung.  So a busy host stretches the limits instead of failing the tests.
+# MMV_REFCLOCK_REF_NS sets the reference loop time (refclock's -r) for a
+# machine unlike the project's; --refclock-scale PERMILLE counts the guest as
+# that much slower than measured (the tooling self-test's slow machine).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-variant=debug timeout=600 test_timeout=300 cpu_opts="" quiet=0 kernel="" initrd=""
+variant=debug timeout=600 test_timeout=300 cpu_opts="" quiet=0 kernel="" initrd="" scale=""
 plan=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -26,12 +37,24 @@ while [ $# -gt 0 ]; do
 	--initrd) initrd=$2; shift 2 ;;
 	--test) plan+=("test $2"); shift 2 ;;
 	--run) plan+=("run $2"); shift 2 ;;
+	--refclock-scale) scale=$2; shift 2 ;;
 	*) die "vm.sh: unknown argument '$1' (see the header of $0)" ;;
 	esac
 done
 case "$variant" in release|debug) ;; *) die "--variant must be release or debug" ;; esac
-[[ "$timeout" =~ ^[0-9]+$ && "$test_timeout" =~ ^[0-9]+$ ]] || die "timeouts must be whole seconds"
+[[ "$timeout" =~ ^[1-9][0-9]*$ && "$test_timeout" =~ ^[1-9][0-9]*$ ]] ||
+	die "timeouts must be positive whole seconds"
+ref_ns=${MMV_REFCLOCK_REF_NS:-}
+[ -z "$ref_ns" ] || [[ "$ref_ns" =~ ^[1-9][0-9]*$ ]] || die "MMV_REFCLOCK_REF_NS must be a positive whole number of ns"
+[ -z "$scale" ] || { [[ "$scale" =~ ^[1-9][0-9]*$ ]] && [ "$scale" -le 1000 ]; } ||
+	die "--refclock-scale must be a permille in 1..1000"
 [ ${#plan[@]} -gt 0 ] || die "nothing to do: give --test NAME or --run CMD"
+stall_secs=${MMV_VM_STALL_SECS:-120}
+for entry in "${plan[@]}"; do
+	# The plan is one line per entry: a command must be one line too.
+	case "$entry" in *$'\n'*|*$'\r'*) die "a --test or --run argument holds a newline; write the command on one line (or put it in a script): '${entry#* }'" ;; esac
+	[ -n "${entry#* }" ] || die "empty --test or --run argument"
+done
 
 qemu=${QEMU:-$MMV_BUILD/qemu-build/qemu-system-x86_64}
 kernel=${kernel:-$MMV_BUILD/kernel-$variant/arch/x86/boot/bzImage}
@@ -44,16 +67,23 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mmv-vm.XXXXXX")
 # Each run logs into its own directory (several VMs may run at once) and
 # leaves a copy as build/vm/last-<variant>.log for readers such as bench.sh.
 # MMV_VM_LOG: a private copy for a caller that may run beside other VMs.
+# The refclock heartbeats go next to it as last-<variant>.clock.
 last_log=${MMV_VM_LOG:-$MMV_BUILD/vm/last-$variant.log}
-trap 'mkdir -p "$(dirname "$last_log")"; cp -f "$work/console.log" "$last_log" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'mkdir -p "$(dirname "$last_log")"; cp -f "$work/console.log" "$last_log" 2>/dev/null
+	cp -f "$work/clock.log" "${last_log%.log}.clock" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/root/etc/mmv"
-{ echo "test_timeout $test_timeout"; printf '%s\n' "${plan[@]}"; } > "$work/root/etc/mmv/plan"
+{
+	echo "test_timeout $test_timeout"
+	[ -z "$ref_ns" ] || echo "refclock_ref_ns $ref_ns"
+	[ -z "$scale" ] || echo "refclock_scale $scale"
+	printf '%s\n' "${plan[@]}"
+} > "$work/root/etc/mmv/plan"
 # The kernel unpacks concatenated cpio archives in order: the plan overlays the base.
 (cd "$work/root" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$work/plan.cpio.gz"
 cat "$initrd" "$work/plan.cpio.gz" > "$work/initrd.cpio.gz"
 
-log=$work/console.log
-: > "$log"
+log=$work/console.log clock=$work/clock.log
+: > "$log"; : > "$clock"
 qemu_args=(
 	-accel tcg -cpu "qemu64,+svm,+npt$cpu_opts" -smp 2 -m 2G
 	-object memory-backend-ram,id=fast,size=512M
@@ -63,17 +93,43 @@ qemu_args=(
 	-kernel "$kernel" -initrd "$work/initrd.cpio.gz"
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init"
 	-L /usr/share/qemu -L /usr/share/seabios -nic none
-	-display none -no-reboot -monitor none -serial "file:$log"
+	-display none -no-reboot -monitor none -serial "file:$log" -serial "file:$clock"
 )
-note "booting kernel-$variant under TCG (log: $last_log, timeout ${timeout}s)"
+note "booting kernel-$variant under TCG (log: $last_log, limit ${timeout} reference s)"
 start=$(date +%s)
 set +e
-timeout -k 5 "$timeout" "$qemu" "${qemu_args[@]}" > "$work/qemu.out" 2>&1 &
+"$qemu" "${qemu_args[@]}" > "$work/qemu.out" 2>&1 &
 qpid=$!
 if [ $quiet = 0 ]; then
 	tail -n +1 -f --pid=$qpid "$log" 2>/dev/null | sed -u 's/^/  | /' &
 	tpid=$!
 fi
+
+# The watchdog: once a second, the VM's reference time so far is the wall
+# time of the boot up to the first heartbeat plus the guest's clock since.
+boot_wall="" guest_ref_ms=0 guest_wall_ms=-1 speed="" last_beat=$start killed=""
+while kill -0 $qpid 2>/dev/null; do
+	sleep 1
+	now=$(date +%s)
+	beat=$(tail -n 1 "$clock" 2>/dev/null)
+	if [[ "$beat" =~ ^refclock\ ref_ms=([0-9]+)\ wall_ms=([0-9]+)\ speed=([0-9.]+) ]]; then
+		[ -n "$boot_wall" ] || boot_wall=$((now - start))
+		if [ "${BASH_REMATCH[2]}" != "$guest_wall_ms" ]; then
+			guest_ref_ms=${BASH_REMATCH[1]} guest_wall_ms=${BASH_REMATCH[2]}
+			speed=${BASH_REMATCH[3]} last_beat=$now
+		fi
+	fi
+	used=$(( ${boot_wall:-$((now - start))} + guest_ref_ms / 1000 ))
+	if [ "$used" -ge "$timeout" ]; then
+		killed="did not finish within $timeout reference s (ran $((now - start)) s wall: boot ${boot_wall:-$((now - start))} s${boot_wall:+, then $((guest_ref_ms / 1000)) reference s at a last measured speed of ${speed:-?}})"
+	elif [ -n "$boot_wall" ] && [ $((now - last_beat)) -ge "$stall_secs" ]; then
+		killed="stopped: no heartbeat from the guest's refclock for $((now - last_beat)) s wall (limit $stall_secs s) after $((now - start)) s"
+	fi
+	if [ -n "$killed" ]; then
+		kill -TERM $qpid 2>/dev/null; sleep 2; kill -KILL $qpid 2>/dev/null
+		break
+	fi
+done
 wait $qpid
 qrc=$?
 [ $quiet = 0 ] && { sleep 0.3; kill $tpid 2>/dev/null; wait $tpid 2>/dev/null; }
@@ -81,8 +137,8 @@ set -e
 elapsed=$(( $(date +%s) - start ))
 
 fail=0
-if [ $qrc = 124 ] || [ $qrc = 137 ]; then
-	echo "vm: guest did not finish within ${timeout}s; last lines of $log:" >&2
+if [ -n "$killed" ]; then
+	echo "vm: guest $killed; last lines of $log:" >&2
 	tail -15 "$log" | sed 's/^/    /' >&2
 	fail=1
 elif [ $qrc != 0 ]; then
@@ -105,8 +161,10 @@ for entry in "${plan[@]}"; do
 	name=${entry#* }
 	[ "${entry%% *}" = run ] && name="run: $name"
 	n=$((n + 1))
-	block=$(awk -v b="MMV-TEST-BEGIN $name" -v e="MMV-TEST-END $name rc=" \
-		'index($0, b) == 1 && length($0) == length(b) {on=1; next} index($0, e) == 1 {print; on=0; exit} on' "$log")
+	# Names go to awk through the environment: -v would expand backslashes.
+	block=$(MMV_B="MMV-TEST-BEGIN $name" MMV_E="MMV-TEST-END $name rc=" awk \
+		'BEGIN { b = ENVIRON["MMV_B"]; e = ENVIRON["MMV_E"] }
+		$0 == b {on=1; next} on && index($0, e) == 1 {print; on=0; exit} on' "$log")
 	rc=$(printf '%s\n' "$block" | tail -1 | sed -n 's/^MMV-TEST-END .* rc=\([0-9]*\)$/\1/p')
 	why=""
 	if [ -z "$rc" ]; then
@@ -117,7 +175,8 @@ for entry in "${plan[@]}"; do
 		echo "ok - vm($variant): $name # SKIP $(printf '%s\n' "$block" | grep -m1 -o 'SKIP.*' || echo skipped)"
 		continue
 	elif [ "$rc" = 137 ]; then
-		why="killed after the ${test_timeout}s test timeout"
+		why=$(printf '%s\n' "$block" | sed -n 's/^# refclock: .* killed after \(.*\)$/killed after \1/p' | tail -1)
+		why=${why:-"killed (SIGKILL) under its ${test_timeout} reference s limit"}
 	elif [ "$rc" -ge 128 ]; then
 		why="crashed (signal $((rc - 128)))"
 	elif [ "$rc" != 0 ]; then
@@ -140,6 +199,6 @@ elif ! grep -q '^MMV-ALL-DONE' "$log"; then
 	echo "not ok - vm($variant): guest ran its whole plan and powered off # see $last_log"
 	fail=1
 else
-	echo "ok - vm($variant): kernel log clean, guest powered off after ${elapsed}s"
+	echo "ok - vm($variant): kernel log clean, guest powered off after ${elapsed}s${speed:+ (last measured guest speed $speed of reference)}"
 fi
 exit $fail
