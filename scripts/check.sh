@@ -44,7 +44,7 @@ step "host packages" build deps bash scripts/deps.sh || {
 	echo "0 passed, 1 failed"; exit 1; }
 
 # User-space unit tests, fuzz smoke runs and tool tests (fragments in mk/).
-for t in lpt-check lptsim-check; do
+for t in lpt-check lptsim-check mmodel-check; do
 	if make -s -n "$t" >/dev/null 2>&1; then step "$t" make -s "$t"; fi
 done
 
