@@ -8,7 +8,8 @@
 #
 # Usage: vm.sh [--variant debug|release] [--timeout SECS] [--test-timeout SECS]
 #              [--cpu-opts ',prop=val'] [--quiet] [--kernel BZIMAGE] [--initrd CPIO]
-#              [--refclock-scale PERMILLE] [--test NAME]... [--run CMD]...
+#              [--refclock-scale PERMILLE] [--deterministic]
+#              [--test NAME]... [--run CMD]...
 #        NAME is a path under build/selftests (e.g. kvm/nested_smoke_test).
 #
 # Limits are reference seconds: seconds of a quiet project machine.  The
@@ -18,13 +19,20 @@
 # clock plus the wall time of the boot before its first heartbeat.  A guest
 # that stops sending heartbeats for MMV_VM_STALL_SECS (120) wall seconds is
 # hung.  So a busy host stretches the limits instead of failing the tests.
+# --deterministic runs the measurement machine of docs/mmodel.md:
+# one TCG thread (vCPUs interleave instead of running in parallel) and
+# -icount shift=0,align=off,sleep=off (the guest's clock counts instructions,
+# 1 ns each; an idle guest skips ahead to its next timer), one vCPU unless
+# MMV_VM_SMP says otherwise, with the RTC on
+# that clock and a fixed date, so the same plan gives the same counts run
+# after run.  Limits are then guest seconds of 10^9 instructions.
 # MMV_REFCLOCK_REF_NS sets the reference loop time (refclock's -r) for a
 # machine unlike the project's; --refclock-scale PERMILLE counts the guest as
 # that much slower than measured (the tooling self-test's slow machine).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-variant=debug timeout=600 test_timeout=300 cpu_opts="" quiet=0 kernel="" initrd="" scale=""
+variant=debug timeout=600 test_timeout=300 cpu_opts="" quiet=0 kernel="" initrd="" scale="" determ=0
 plan=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -38,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--test) plan+=("test $2"); shift 2 ;;
 	--run) plan+=("run $2"); shift 2 ;;
 	--refclock-scale) scale=$2; shift 2 ;;
+	--deterministic) determ=1; shift ;;
 	*) die "vm.sh: unknown argument '$1' (see the header of $0)" ;;
 	esac
 done
@@ -74,6 +83,9 @@ trap 'mkdir -p "$(dirname "$last_log")"; cp -f "$work/console.log" "$last_log" 2
 mkdir -p "$work/root/etc/mmv"
 {
 	echo "test_timeout $test_timeout"
+	# Deterministic: every loop sample takes the same virtual time, so with
+	# an unreachable reference the clock runs at guest (instruction) time.
+	[ $determ = 0 ] || ref_ns=18446744073709551615
 	[ -z "$ref_ns" ] || echo "refclock_ref_ns $ref_ns"
 	[ -z "$scale" ] || echo "refclock_scale $scale"
 	printf '%s\n' "${plan[@]}"
@@ -84,11 +96,20 @@ cat "$initrd" "$work/plan.cpio.gz" > "$work/initrd.cpio.gz"
 
 log=$work/console.log clock=$work/clock.log
 : > "$log"; : > "$clock"
+[ -z "${MMV_VM_SMP:-}" ] || { [[ "$MMV_VM_SMP" =~ ^[1-8]$ ]] || die "MMV_VM_SMP must be 1..8 vCPUs"; }
+accel=(-accel tcg) smp=${MMV_VM_SMP:-2}
+if [ $determ = 1 ]; then
+	# One vCPU unless told otherwise: with two, single-threaded TCG
+	# switches vCPUs on a wall-clock kick and counts drift by percents.
+	smp=${MMV_VM_SMP:-1}
+	accel=(-accel tcg,thread=single -icount shift=0,align=off,sleep=off
+		-rtc base=2026-01-01T00:00:00,clock=vm)
+fi
 qemu_args=(
-	-accel tcg -cpu "qemu64,+svm,+npt$cpu_opts" -smp 2 -m 2G
+	"${accel[@]}" -cpu "qemu64,+svm,+npt$cpu_opts" -smp "$smp" -m 2G
 	-object memory-backend-ram,id=fast,size=512M
 	-object memory-backend-ram,id=slow,size=1536M
-	-numa node,nodeid=0,cpus=0-1,memdev=fast
+	-numa node,nodeid=0,cpus=0-$((smp - 1)),memdev=fast
 	-numa node,nodeid=1,memdev=slow
 	-kernel "$kernel" -initrd "$work/initrd.cpio.gz"
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init"
