@@ -240,14 +240,14 @@ enum mmodel_level mmodel_data_access_slow(struct mmodel_vcpu *v,
 					  bool is_write);
 
 /*
- * One guest data load or store: every line of it counted by the level
- * that served it (and, from DRAM, by node).  Returns the deepest level.
- * The common case, a repeat of the line L1 served last, is inline.
+ * The common case of a data access, a repeat of the line L1 served last:
+ * counted and true, or false (nothing counted) for the slow path.  It only
+ * touches @v's L1 state, so a caller sharing the LLC between threads can
+ * take its lock for the slow path alone.
  */
-static inline enum mmodel_level mmodel_data_access(struct mmodel_vcpu *v,
-						   uint64_t paddr,
-						   uint32_t size,
-						   bool is_write)
+static inline bool mmodel_data_access_repeat(struct mmodel_vcpu *v,
+					     uint64_t paddr, uint32_t size,
+					     bool is_write)
 {
 	uint64_t line = paddr >> MMODEL_LINE_SHIFT;
 
@@ -258,8 +258,23 @@ static inline enum mmodel_level mmodel_data_access(struct mmodel_vcpu *v,
 			v->ctr.stores[MMODEL_L1]++;
 		else
 			v->ctr.loads[MMODEL_L1]++;
-		return MMODEL_L1;
+		return true;
 	}
+	return false;
+}
+
+/*
+ * One guest data load or store: every line of it counted by the level
+ * that served it (and, from DRAM, by node).  Returns the deepest level.
+ * The common case, a repeat of the line L1 served last, is inline.
+ */
+static inline enum mmodel_level mmodel_data_access(struct mmodel_vcpu *v,
+						   uint64_t paddr,
+						   uint32_t size,
+						   bool is_write)
+{
+	if (mmodel_data_access_repeat(v, paddr, size, is_write))
+		return MMODEL_L1;
 	return mmodel_data_access_slow(v, paddr, size, is_write);
 }
 

@@ -120,6 +120,19 @@ vm_tests() {
 		bash "$top/scripts/vm.sh" --run $'echo a\necho b'
 	expect_fail "vm: a zero limit is rejected" 'positive whole seconds' \
 		bash "$top/scripts/vm.sh" --test-timeout 0 --run true
+
+	# Bad machine-model parameters stop QEMU at start with the reason; with
+	# good ones this paused machine would run into the timeout instead.
+	local qemu=$MMV_BUILD/qemu-build/qemu-system-x86_64
+	local q=(timeout 60 "$qemu" -L /usr/share/qemu -L /usr/share/seabios -accel tcg
+		-display none -nodefaults -S -monitor none -serial none)
+	expect_fail "qemu: a bad machine-model cache geometry stops QEMU" \
+		"mmodel-params: mmodel: key 'l1d': number of sets .* is not a power of two" \
+		"${q[@]}" -cpu qemu64,mmodel=on,mmodel-params=l1d=33K/8/5
+	expect_fail "qemu: an unknown machine-model key stops QEMU" \
+		"key 'bogus': unknown key" "${q[@]}" -cpu qemu64,mmodel=on,mmodel-params=bogus=1
+	expect_fail "qemu: machine-model parameters without mmodel=on stop QEMU" \
+		'mmodel-params needs mmodel=on' "${q[@]}" -cpu qemu64,mmodel-params=cpi=1
 }
 
 case "${1:-}" in
