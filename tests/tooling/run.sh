@@ -43,10 +43,13 @@ host_tests() {
 		[ -n "$p" ] || continue
 		# Change the first added line of code: still applies, but the
 		# blob hashes in the re-exported patch no longer match.
+		cp "$qd/$p" "$tmp/$p.orig"
 		sed -i '0,/^+[^+]/s/^+\([^+].*\)$/+\1 /' "$qd/$p"
 		expect_fail "verify: hand-edited $q patch $p is rejected" \
 			'differs from what git exports|does not apply' \
 			env MMV_BUILD="$MMV_BUILD" bash "$tmp/top/scripts/tree.sh" verify $q
+		# The edit may stop later patches from applying: undo it first.
+		cp "$tmp/$p.orig" "$qd/$p"
 		echo "bogus.patch" >> "$qd/series"
 		expect_fail "verify: series naming a missing patch is rejected" \
 			'does not exist' env MMV_BUILD="$MMV_BUILD" bash "$tmp/top/scripts/tree.sh" verify $q
