@@ -59,6 +59,7 @@ ref_ns=${MMV_REFCLOCK_REF_NS:-}
 	die "--refclock-scale must be a permille in 1..1000"
 [ ${#plan[@]} -gt 0 ] || die "nothing to do: give --test NAME or --run CMD"
 stall_secs=${MMV_VM_STALL_SECS:-120}
+[[ "$stall_secs" =~ ^[1-9][0-9]*$ ]] || die "MMV_VM_STALL_SECS must be a positive whole number of seconds"
 for entry in "${plan[@]}"; do
 	# The plan is one line per entry: a command must be one line too.
 	case "$entry" in *$'\n'*|*$'\r'*) die "a --test or --run argument holds a newline; write the command on one line (or put it in a script): '${entry#* }'" ;; esac
@@ -99,8 +100,9 @@ log=$work/console.log clock=$work/clock.log
 [ -z "${MMV_VM_SMP:-}" ] || { [[ "$MMV_VM_SMP" =~ ^[1-8]$ ]] || die "MMV_VM_SMP must be 1..8 vCPUs"; }
 accel=(-accel tcg) smp=${MMV_VM_SMP:-2}
 if [ $determ = 1 ]; then
-	# One vCPU unless told otherwise: with two, single-threaded TCG
-	# switches vCPUs on a wall-clock kick and counts drift by percents.
+	# One vCPU unless told otherwise: with two, where the vCPUs
+	# interleave still varies from run to run and counts drift by
+	# percents (docs/mmodel.md).
 	smp=${MMV_VM_SMP:-1}
 	accel=(-accel tcg,thread=single -icount shift=0,align=off,sleep=off
 		-rtc base=2026-01-01T00:00:00,clock=vm)
