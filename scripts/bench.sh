@@ -9,7 +9,11 @@
 #   3. learned page tables live: the same programs with the kernel's LPT
 #      (lpt.ko, MMU in strict mode) versus radix, 4K and THP, plus the page
 #      fault cost with the LPT on versus off (selftests/lpt).
-#   4. hugescope tracking overhead: L2 throughput with tracking on vs off
+#   4. learned page tables vs radix in modelled cycles: the machine model
+#      (mmodel=on) on the deterministic measurement VM, each program run
+#      twice per mode so the output shows the repeat spread; plus the
+#      fault path in kernel instructions and modelled cycles per fault.
+#   5. hugescope tracking overhead: L2 throughput with tracking on vs off
 #      (median of per-pair ratios over many adjacent off/on window pairs in
 #      alternating order, IQR, 95% CI, sign test) and one split-track-merge
 #      cycle's cost, from selftests/hugescope/hugescope_perf_test on the
@@ -18,16 +22,16 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$MMV_TOP"
 
-# BENCH_SECTIONS picks sections (default: all of "lptsim radix lpt
+# BENCH_SECTIONS picks sections (default: all of "lptsim radix lpt model
 # hugescope"); BENCH_SKIP_LPTSIM=1 still drops the first.
-want() { [[ " ${BENCH_SECTIONS:-lptsim radix lpt hugescope} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_SECTIONS:-lptsim radix lpt model hugescope} " == *" $1 "* ]]; }
 
 if want lptsim && [ -z "${BENCH_SKIP_LPTSIM:-}" ] && make -s -n lptsim-bench >/dev/null 2>&1; then
 	echo "### lptsim: learned vs radix vs ECPT page tables"
 	make -s lptsim-bench
 fi
 
-if want radix || want lpt; then
+if want radix || want lpt || want model; then
 	make -s guest VARIANT=release GUEST_PROGS="xz sort"
 fi
 if want radix; then
@@ -91,6 +95,54 @@ awk '
 echo "(radix rows: every walk, user and kernel; LPT rows: user walks through the LPT, total refs adds the kernel's radix walks of the same run; 1-ref: share of LPT translations that read one line; misses are first touches, which fault under radix too)"
 grep -a -E '^(faults/round|fault ns median|lpt\.ko ns per|lpt walks)' "$log" || die "no lpt_faultbench figures in $log"
 
+fi
+
+if want model; then
+echo "### learned page tables vs radix in modelled cycles (machine model, deterministic VM)"
+# One vCPU, icount, fixed RTC (vm.sh --deterministic); the default model
+# (docs/mmodel.md: Xeon Gold 6242 caches, 90 ns DRAM); the walk models of
+# the radix baseline.  Programs are smaller than above: the model makes
+# memory-heavy code 30-40x slower under TCG.  Each (program, pages, mode)
+# runs twice; "spread" is |run1 - run2| / run1 of the modelled cycles.
+log=$MMV_BUILD/vm/bench-model.log
+m_xz='xz -T1 -3 -k -f /tmp/r.bin'
+m_sort='sort -n -o /tmp/s /tmp/lines'
+runs=(--run 'dd if=/dev/urandom of=/tmp/r.bin bs=1M count=4 2>/dev/null; seq 1 100000 | /usr/bin/sort -R > /tmp/lines')
+for thp in never always; do
+	runs+=(--run "echo $thp > /sys/kernel/mm/transparent_hugepage/enabled")
+	for wl in "$m_xz" "$m_sort"; do
+		for rep in 1 2; do
+			runs+=(--run "/selftests/lpt/lpt_run --off -- $wl" --run "/selftests/lpt/lpt_run -- $wl")
+		done
+	done
+done
+runs+=(--run 'echo never > /sys/kernel/mm/transparent_hugepage/enabled; /selftests/lpt/lpt_faultbench 5')
+MMV_VM_LOG=$log bash scripts/vm.sh --variant release --quiet --deterministic --timeout 5400 --test-timeout 3600 \
+	--cpu-opts ",walk-tlb-entries=1536,walk-tlb-ways=12,walk-pwc-entries=32,lpt=on,lpt-strict=on,lpt-crosscheck=off,mmodel=on" \
+	"${runs[@]}" >/dev/null || die "model bench VM run failed (log: $log)"
+awk '
+	/^MMV-TEST-BEGIN run: echo (never|always)/ { thp = ($4 == "always") ? "THP" : "4K" }
+	/^MMV-TEST-BEGIN run: \/selftests\/lpt\/lpt_run/ { sub(/.*-- /, ""); cmd = substr($0, 1, 22) }
+	/^lpt_run: mmodel / {
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		k = cmd SUBSEP thp SUBSEP v["mode"]
+		n[k]++; c[k, n[k]] = v["cycles"]; w[k, n[k]] = v["cycles_walk"]; r[k, n[k]] = v["walk_refs"]
+		if (!(cmd SUBSEP thp in seen)) { seen[cmd SUBSEP thp] = 1; order[++no] = cmd SUBSEP thp }
+	}
+	function spread(k) { return n[k] >= 2 && c[k, 1] ? 100 * (c[k, 1] > c[k, 2] ? c[k, 1] - c[k, 2] : c[k, 2] - c[k, 1]) / c[k, 1] : -1 }
+	END {
+		printf "%-22s %-4s %15s %8s %7s %15s %8s %7s %8s %8s\n", "workload", "pages", "radix cycles", "walk %", "spread", "LPT cycles", "walk %", "spread", "speedup", "walk x"
+		for (i = 1; i <= no; i++) {
+			split(order[i], p, SUBSEP); kr = order[i] SUBSEP "radix"; kl = order[i] SUBSEP "lpt"
+			if (!n[kr] || !n[kl]) continue
+			cr = c[kr, 1]; cl = c[kl, 1]
+			printf "%-22s %-4s %15d %7.2f%% %6.2f%% %15d %7.2f%% %6.2f%% %7.2f%% %8.2f\n", p[1], p[2], cr, cr ? 100 * w[kr, 1] / cr : 0, spread(kr), cl, cl ? 100 * w[kl, 1] / cl : 0, spread(kl), cl ? 100 * (cr / cl - 1) : 0, w[kl, 1] ? w[kr, 1] / w[kl, 1] : 0
+			sum += cl ? cr / cl - 1 : 0; cnt++
+		}
+		if (cnt) printf "mean modelled speedup of LPT over radix: %.2f%% over %d rows (paper: 14%% over 4K radix, 7%% over THP radix on average)\n", 100 * sum / cnt, cnt
+	}' "$log"
+echo "(cycles: modelled, first run; spread: the second run against the first; speedup: radix cycles / LPT cycles - 1; walk x: radix walk cycles / LPT walk cycles)"
+grep -a -E '^fault (kernel insns|modelled cycles) median' "$log" || die "no lpt_faultbench model figures in $log"
 fi
 
 want hugescope || exit 0

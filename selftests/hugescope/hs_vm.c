@@ -140,6 +140,13 @@ static void *vcpu_thread(void *arg)
 int hs_vm_create(struct hs_vm *v, size_t size, const uint64_t *warm,
 		 unsigned int nwarm, const uint64_t *hot, unsigned int nhot)
 {
+	return hs_vm_create_backed(v, size, warm, nwarm, hot, nhot, 1);
+}
+
+int hs_vm_create_backed(struct hs_vm *v, size_t size, const uint64_t *warm,
+			unsigned int nwarm, const uint64_t *hot,
+			unsigned int nhot, int thp)
+{
 	uint8_t *m;
 
 	memset(v, 0, sizeof(*v));
@@ -152,15 +159,18 @@ int hs_vm_create(struct hs_vm *v, size_t size, const uint64_t *warm,
 	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
 	if (v->vm < 0)
 		FAIL("KVM_CREATE_VM");
-	/* 2M-aligned, THP-backed, pre-faulted: stage 2 then maps 2M leaves. */
+	/*
+	 * 2M-aligned, THP-backed, pre-faulted: stage 2 then maps 2M leaves.
+	 * Without THP (@thp 0) the host pages are 4K, and so is stage 2.
+	 */
 	m = mmap(NULL, size + HS_VM_REGION, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		FAIL("mmap guest memory");
 	v->mem = (uint8_t *)(((uintptr_t)m + HS_VM_REGION - 1) & ~(HS_VM_REGION - 1));
 	v->size = size;
-	if (madvise(v->mem, size, MADV_HUGEPAGE))
-		FAIL("madvise(MADV_HUGEPAGE)");
+	if (madvise(v->mem, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+		FAIL(thp ? "madvise(MADV_HUGEPAGE)" : "madvise(MADV_NOHUGEPAGE)");
 	memset(v->mem, 0x5a, size);
 	write_guest(v, warm, nwarm, hot, nhot);
 

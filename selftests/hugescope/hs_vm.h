@@ -51,6 +51,10 @@ static inline uint64_t hs_vm_page(unsigned int r, unsigned int page)
  */
 int hs_vm_create(struct hs_vm *v, size_t size, const uint64_t *warm,
 		 unsigned int nwarm, const uint64_t *hot, unsigned int nhot);
+/* The same with 4K host pages (@thp 0): stage 2 then maps 4K leaves. */
+int hs_vm_create_backed(struct hs_vm *v, size_t size, const uint64_t *warm,
+			unsigned int nwarm, const uint64_t *hot,
+			unsigned int nhot, int thp);
 /* Wait up to @timeout_s for the warm pass; 0 when done. */
 int hs_vm_wait_warm(struct hs_vm *v, double timeout_s);
 /* L2 passes over the hot list so far. */

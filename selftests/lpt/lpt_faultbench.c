@@ -4,7 +4,10 @@
  * process alternates rounds with its LPT on and off (PR_SET_LPT) so both
  * sides see the same machine noise: each round maps 32 MiB, writes one
  * word per 4 KiB page (one first-touch fault each), and unmaps.  Prints
- * ns per fault for each side (median of the rounds) and their ratio.
+ * ns per fault for each side (median of the rounds) and their ratio and,
+ * with the machine model on (QEMU mmodel=on), the kernel instructions
+ * and modelled cycles per fault of each side (median), which unlike ns do
+ * not depend on how busy the host is.
  * Usage: lpt_faultbench [rounds]   (default 10 per side)
  */
 #define _GNU_SOURCE
@@ -21,9 +24,17 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double one_round(void)
+static int have_model;
+
+/* One round; its kernel instructions and modelled cycles per fault too. */
+static double one_round(double *insns, double *cycles)
 {
-	double t0 = now_s();
+	uint64_t m0[MM_NR], m1[MM_NR];
+	double t0, ns;
+
+	if (have_model)
+		lptu_mmodel_read(m0);
+	t0 = now_s();
 	char *p = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -34,13 +45,21 @@ static double one_round(void)
 	for (size_t off = 0; off < LEN; off += 4096)
 		p[off] = 1;
 	munmap(p, LEN);
-	return (now_s() - t0) * 1e9 / (LEN / 4096);
+	ns = (now_s() - t0) * 1e9 / (LEN / 4096);
+	if (have_model) {
+		lptu_mmodel_read(m1);
+		*insns = (double)(m1[MM_INSNS_KERNEL] - m0[MM_INSNS_KERNEL]) /
+			 (LEN / 4096);
+		*cycles = (double)(m1[MM_CYCLES] - m0[MM_CYCLES]) / (LEN / 4096);
+	}
+	return ns;
 }
 
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 10;
-	double on[1000], off[1000];
+	double on[1000], off[1000], ins[2][1000], cyc[2][1000], x, y;
+	uint64_t probe[MM_NR];
 	struct lptu_counters a, b;
 	long long fault_ns, inval_ns;
 
@@ -50,9 +69,10 @@ int main(int argc, char **argv)
 	}
 	if (lptu_load_module(NULL) || prctl(PR_SET_LPT, 1, 0, 0, 0))
 		bail("enable LPT (lpt.ko loaded? QEMU lpt=on?)");
-	one_round();	/* warm up both paths */
+	have_model = !lptu_mmodel_read(probe);
+	one_round(&x, &y);	/* warm up both paths */
 	prctl(PR_SET_LPT, 0, 0, 0, 0);
-	one_round();
+	one_round(&x, &y);
 	lptu_read(&a);
 	fault_ns = lptu_file_value(LPTU_STATS_PATH, "fault_ns");
 	inval_ns = lptu_file_value(LPTU_STATS_PATH, "inval_ns");
@@ -65,7 +85,8 @@ int main(int argc, char **argv)
 
 			if (prctl(PR_SET_LPT, lpt, 0, 0, 0))
 				bail("PR_SET_LPT");
-			(lpt ? on : off)[i] = one_round();
+			(lpt ? on : off)[i] = one_round(&ins[lpt][i],
+							&cyc[lpt][i]);
 		}
 		fprintf(stderr, "# round %d/%d: on %.0f ns, off %.0f ns\n",
 			i + 1, rounds, on[i], off[i]);
@@ -83,6 +104,18 @@ int main(int argc, char **argv)
 	printf("lpt.ko ns per lpt-on fault: fault hook %.0f, invalidation %.0f\n",
 	       (double)fault_ns / rounds / (LEN / 4096),
 	       (double)inval_ns / rounds / (LEN / 4096));
+	if (have_model) {
+		for (int k = 0; k < 2; k++) {
+			qsort(ins[k], rounds, sizeof(double), cmp_double);
+			qsort(cyc[k], rounds, sizeof(double), cmp_double);
+		}
+		printf("fault kernel insns median: lpt-on %.0f lpt-off %.0f ratio %.3f\n",
+		       ins[1][rounds / 2], ins[0][rounds / 2],
+		       ins[1][rounds / 2] / ins[0][rounds / 2]);
+		printf("fault modelled cycles median: lpt-on %.0f lpt-off %.0f ratio %.3f\n",
+		       cyc[1][rounds / 2], cyc[0][rounds / 2],
+		       cyc[1][rounds / 2] / cyc[0][rounds / 2]);
+	}
 	printf("lpt walks %llu, misses %llu, mismatches %llu\n",
 	       (unsigned long long)(b.c[LPT_CNT_WALKS] - a.c[LPT_CNT_WALKS]),
 	       (unsigned long long)(b.c[LPT_CNT_MISSES] - a.c[LPT_CNT_MISSES]),

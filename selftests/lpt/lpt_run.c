@@ -6,7 +6,8 @@
  * cross-check mismatches, and the radix walks that remained (kernel
  * addresses, or everything with --off), all summed over CPUs, plus the
  * largest index lpt.ko kept for the process (sampled from
- * /sys/kernel/debug/lpt/mms every 20 ms).  make bench runs the same
+ * /sys/kernel/debug/lpt/mms every 20 ms) and, with the machine model on
+ * (QEMU mmodel=on), the modelled cycles by term.  make bench runs the same
  * workload both ways in one VM and prints them side by side.  The
  * counters are machine-wide: run nothing else meanwhile.
  * Usage: lpt_run [--off] -- command [args...]
@@ -18,8 +19,8 @@
 #include "lpt_util.h"
 
 /* Radix walk counters (docs/walkstats.md): walks and references. */
-#define WALK_MSR_WALKS	0x4c505410U
-#define WALK_MSR_REFS	0x4c505411U
+#define WALK_MSR_WALKS	MSR_WALKSTAT_COUNTER0
+#define WALK_MSR_REFS	(MSR_WALKSTAT_COUNTER0 + 1)
 
 struct sample {
 	long long index_bytes, pages, pages_2m, depth, leaves, collisions,
@@ -116,7 +117,8 @@ static void summary(bool off, const struct lptu_counters *d,
 int main(int argc, char **argv)
 {
 	struct lptu_counters a, b, d;
-	uint64_t rw0, rr0, rw1, rr1;
+	uint64_t rw0, rr0, rw1, rr1, mm0[MM_NR], mm1[MM_NR];
+	int mm;
 	struct sample s = { 0 };
 	int off = 0, i = 1, st;
 	double t0, secs;
@@ -142,6 +144,7 @@ int main(int argc, char **argv)
 		perror("lpt_run: read counters (/dev/cpu/N/msr)");
 		return 1;
 	}
+	mm = !lptu_mmodel_read(mm0);
 	t0 = now_s();
 	pid = fork();
 	if (pid < 0) {
@@ -165,6 +168,7 @@ int main(int argc, char **argv)
 	secs = now_s() - t0;
 	lptu_read(&b);
 	radix(&rw1, &rr1);
+	mm = mm && !lptu_mmodel_read(mm1);
 	lptu_delta(&d, &a, &b);
 	printf("lpt_run: mode=%s status=%d secs=%.2f lpt_walks=%llu lpt_refs=%llu walks_1ref=%llu hits_1ref=%llu walks_0ref=%llu collisions=%llu lwc_hits=%llu lwc_misses=%llu misses=%llu mismatches=%llu crosschecks=%llu radix_user=%llu leaf_2m=%llu radix_walks=%llu radix_refs=%llu index_bytes=%lld depth=%lld leaves=%lld pages=%lld pages_2m=%lld retrains=%lld\n",
 	       off ? "radix" : "lpt", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
@@ -185,6 +189,25 @@ int main(int argc, char **argv)
 	       (unsigned long long)(rw1 - rw0), (unsigned long long)(rr1 - rr0),
 	       s.index_bytes, s.depth, s.leaves, s.pages, s.pages_2m,
 	       s.retrains);
+	if (mm) {
+		uint64_t walk_refs = 0;
+
+		for (int k = MM_WALK_S1_L1; k <= MM_WALK_2D_DRAM; k++)
+			walk_refs += mm1[k] - mm0[k];
+		/* One more line, so the one above keeps its fields. */
+		printf("lpt_run: mmodel mode=%s cycles=%llu cycles_insn=%llu cycles_data=%llu cycles_walk=%llu cycles_switch=%llu insns=%llu walk_refs=%llu walk_dram=%llu walk_llc=%llu\n",
+		       off ? "radix" : "lpt",
+		       (unsigned long long)(mm1[MM_CYCLES] - mm0[MM_CYCLES]),
+		       (unsigned long long)(mm1[MM_CYCLES_INSN] - mm0[MM_CYCLES_INSN]),
+		       (unsigned long long)(mm1[MM_CYCLES_DATA] - mm0[MM_CYCLES_DATA]),
+		       (unsigned long long)(mm1[MM_CYCLES_WALK] - mm0[MM_CYCLES_WALK]),
+		       (unsigned long long)(mm1[MM_CYCLES_SWITCH] - mm0[MM_CYCLES_SWITCH]),
+		       (unsigned long long)(mm1[MM_INSNS_USER] - mm0[MM_INSNS_USER] +
+					    mm1[MM_INSNS_KERNEL] - mm0[MM_INSNS_KERNEL]),
+		       (unsigned long long)walk_refs,
+		       (unsigned long long)(mm1[MM_WALK_S1_DRAM] - mm0[MM_WALK_S1_DRAM]),
+		       (unsigned long long)(mm1[MM_WALK_S1_LLC] - mm0[MM_WALK_S1_LLC]));
+	}
 	summary(off, &d, rw1 - rw0, rr1 - rr0, &s);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }

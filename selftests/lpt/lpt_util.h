@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "lpt/lpt_abi.h"
+#include "walkstat/walkstat_msr.h"
+#include "mmodel/mmodel_msr.h"
 
 #define PR_SET_LPT	0x4c505453
 #define PR_GET_LPT	0x4c505447
@@ -113,6 +115,29 @@ static inline uint64_t lptu_ctl(void)
 	if (lptu_open_msrs() < 1 || lptu_rdmsr(0, LPT_MSR_CTL, &v))
 		return 0;
 	return v;
+}
+
+/* Machine-model counters (lib/mmodel/mmodel_msr.h) as MM_<id>. */
+#define MM_ENUM(id, name) MM_##id,
+enum { MMODEL_MSR_COUNTERS(MM_ENUM) MM_NR };
+#undef MM_ENUM
+
+/* Machine-model counters summed over CPUs; -1 without the model. */
+static inline int lptu_mmodel_read(uint64_t *c)
+{
+	uint64_t v;
+
+	memset(c, 0, MM_NR * sizeof(*c));
+	if (lptu_open_msrs() < 1 || lptu_rdmsr(0, MSR_MMODEL_VERSION, &v) ||
+	    (v & 0xff) != MMODEL_ABI_VERSION || ((v >> 8) & 0xff) < MM_NR)
+		return -1;
+	for (int cpu = 0; cpu < lptu_ncpus; cpu++)
+		for (int i = 0; i < MM_NR; i++) {
+			if (lptu_rdmsr(cpu, MSR_MMODEL_COUNTER0 + i, &v))
+				return -1;
+			c[i] += v;
+		}
+	return 0;
 }
 
 struct lptu_counters {

@@ -98,10 +98,10 @@ static void check_read_only(int cpu)
 		skip("counters_read_only", "msr device not writable");
 		return;
 	}
-	rret = walkstat_rdmsr(fd, WALKSTAT_MSR_COUNTER0 + WS_WALKS, &before);
-	wret = pwrite(fd, &val, sizeof(val), WALKSTAT_MSR_COUNTER0 + WS_WALKS) <
+	rret = walkstat_rdmsr(fd, MSR_WALKSTAT_COUNTER0 + WS_WALKS, &before);
+	wret = pwrite(fd, &val, sizeof(val), MSR_WALKSTAT_COUNTER0 + WS_WALKS) <
 	       0 ? errno : 0;
-	rret |= walkstat_rdmsr(fd, WALKSTAT_MSR_COUNTER0 + WS_WALKS, &after);
+	rret |= walkstat_rdmsr(fd, MSR_WALKSTAT_COUNTER0 + WS_WALKS, &after);
 	close(fd);
 	if (wret == EPERM) {
 		skip("counters_read_only", "msr writes disabled by the kernel");

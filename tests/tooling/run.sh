@@ -136,6 +136,12 @@ vm_tests() {
 		"key 'bogus': unknown key" "${q[@]}" -cpu qemu64,mmodel=on,mmodel-params=bogus=1
 	expect_fail "qemu: machine-model parameters without mmodel=on stop QEMU" \
 		'mmodel-params needs mmodel=on' "${q[@]}" -cpu qemu64,mmodel-params=cpi=1
+	expect_fail "qemu: an oversized nested TLB stops QEMU" \
+		'walk-ntlb-entries=257 exceeds the maximum of 256' \
+		"${q[@]}" -cpu qemu64,walk-tlb-entries=64,walk-ntlb-entries=257
+	expect_fail "qemu: a nested TLB without the TLB model stops QEMU" \
+		'walk-ntlb-entries needs the TLB model' \
+		"${q[@]}" -cpu qemu64,walk-ntlb-entries=16
 }
 
 case "${1:-}" in

@@ -21,12 +21,17 @@
 
 #include "walkstat-abi.h"
 #include "walkstat-lpt.h"
+#include "walkstat-mmodel.h"
+
+enum walkstat_format { FMT_TEXT, FMT_CSV, FMT_JSON };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: walkstat [-c CPU] -- COMMAND [ARG]...\n"
+	fprintf(f, "usage: walkstat [-c CPU] [-f text|csv|json] -- COMMAND [ARG]...\n"
 		"Run COMMAND pinned to CPU (default: the current one) and print\n"
-		"the page-walk statistics of that vCPU over its run.\n");
+		"the page-walk statistics of that vCPU over its run and, with the\n"
+		"machine model on (mmodel=on), its modelled cycles term by term.\n"
+		"csv: one line \"group,counter,value\" per counter; json: one object.\n");
 }
 
 static double ratio(uint64_t num, uint64_t den)
@@ -87,10 +92,120 @@ static void report(int cpu, const struct walkstat_snap *d, int status)
 		printf("TLB model:        %llu refills served without a walk, "
 		       "%llu evictions\n", (unsigned long long)c[WS_TLB_HITS],
 		       (unsigned long long)c[WS_TLB_EVICTIONS]);
-	printf("nested (NPT):     %llu walks, %llu refs, %llu faults\n",
+	printf("nested (NPT):     %llu walks, %llu refs, %llu faults "
+	       "(QEMU's own stage-2 refills)\n",
 	       (unsigned long long)c[WS_NESTED_WALKS],
 	       (unsigned long long)c[WS_NESTED_REFS],
 	       (unsigned long long)c[WS_NESTED_FAULTS]);
+	if (d->pwc_cfg >> 32)
+		printf("2D walks:         %llu, %llu guest + %llu nested refs; "
+		       "nested TLB %llu entries, %llu of %llu lookups hit\n",
+		       (unsigned long long)c[WS_TWO_D_WALKS],
+		       (unsigned long long)c[WS_TWO_D_REFS_GUEST],
+		       (unsigned long long)c[WS_TWO_D_REFS_NESTED],
+		       (unsigned long long)(d->pwc_cfg >> 32),
+		       (unsigned long long)c[WS_NTLB_HITS],
+		       (unsigned long long)c[WS_NTLB_LOOKUPS]);
+	if (c[WS_VMRUNS] || c[WS_VMEXITS])
+		printf("world switches:   %llu VMRUN, %llu #VMEXIT (npf %llu, "
+		       "intr %llu, excp %llu, io %llu, msr %llu, hlt %llu, "
+		       "cpuid %llu, vmmcall %llu, other %llu)\n",
+		       (unsigned long long)c[WS_VMRUNS],
+		       (unsigned long long)c[WS_VMEXITS],
+		       (unsigned long long)c[WS_VMEXIT_NPF],
+		       (unsigned long long)c[WS_VMEXIT_INTR],
+		       (unsigned long long)c[WS_VMEXIT_EXCP],
+		       (unsigned long long)c[WS_VMEXIT_IO],
+		       (unsigned long long)c[WS_VMEXIT_MSR],
+		       (unsigned long long)c[WS_VMEXIT_HLT],
+		       (unsigned long long)c[WS_VMEXIT_CPUID],
+		       (unsigned long long)c[WS_VMEXIT_VMMCALL],
+		       (unsigned long long)c[WS_VMEXIT_OTHER]);
+	printf("TLB flushes:      %llu (TLB_CONTROL: %llu of one ASID, "
+	       "%llu of all)\n", (unsigned long long)c[WS_FLUSHES],
+	       (unsigned long long)c[WS_FLUSHES_ASID],
+	       (unsigned long long)c[WS_FLUSHES_ALL_ASIDS]);
+}
+
+static void print_term(const char *name, uint64_t cycles, uint64_t total)
+{
+	printf("  %-18s %16llu  %6.2f%%\n", name, (unsigned long long)cycles,
+	       total ? 100.0 * cycles / total : 0.0);
+}
+
+/* The machine model's view of the same run: cycles by term, then counts. */
+static void report_mmodel(const struct mmodel_snap *d)
+{
+	const uint64_t *c = d->c;
+	uint64_t other;
+	int i;
+
+	printf("machine model: %llu modelled cycles\n",
+	       (unsigned long long)c[MM_CYCLES]);
+	print_term("instructions", c[MM_CYCLES_INSN], c[MM_CYCLES]);
+	print_term("data accesses", c[MM_CYCLES_DATA], c[MM_CYCLES]);
+	print_term("page walks", c[MM_CYCLES_WALK], c[MM_CYCLES]);
+	print_term("switches+flushes", c[MM_CYCLES_SWITCH], c[MM_CYCLES]);
+	other = c[MM_CYCLES] - c[MM_CYCLES_INSN] - c[MM_CYCLES_DATA] -
+		c[MM_CYCLES_WALK] - c[MM_CYCLES_SWITCH];
+	if (other)
+		print_term("(not split)", other, c[MM_CYCLES]);
+	printf("  instructions:   user %llu  kernel %llu  nested %llu\n",
+	       (unsigned long long)c[MM_INSNS_USER],
+	       (unsigned long long)c[MM_INSNS_KERNEL],
+	       (unsigned long long)c[MM_INSNS_NESTED]);
+	printf("  %-15s %12s %12s %12s %12s\n", "served by", "L1", "L2",
+	       "LLC", "DRAM");
+	printf("  %-15s %12llu %12llu %12llu %12llu\n", "loads",
+	       (unsigned long long)c[MM_LOADS_L1],
+	       (unsigned long long)c[MM_LOADS_L2],
+	       (unsigned long long)c[MM_LOADS_LLC],
+	       (unsigned long long)c[MM_LOADS_DRAM]);
+	printf("  %-15s %12llu %12llu %12llu %12llu\n", "stores",
+	       (unsigned long long)c[MM_STORES_L1],
+	       (unsigned long long)c[MM_STORES_L2],
+	       (unsigned long long)c[MM_STORES_LLC],
+	       (unsigned long long)c[MM_STORES_DRAM]);
+	for (i = 0; i < 3; i++) {
+		static const char *const kind[] = {
+			"walk refs s1", "walk refs s2", "walk refs 2d"
+		};
+		int b = MM_WALK_S1_L1 + 4 * i;
+
+		printf("  %-15s %12llu %12llu %12llu %12llu\n", kind[i],
+		       (unsigned long long)c[b], (unsigned long long)c[b + 1],
+		       (unsigned long long)c[b + 2],
+		       (unsigned long long)c[b + 3]);
+	}
+	printf("  DRAM by node:   data %llu / %llu, walks %llu / %llu "
+	       "(node 0 / node 1)\n", (unsigned long long)c[MM_DRAM_NODE0],
+	       (unsigned long long)c[MM_DRAM_NODE1],
+	       (unsigned long long)c[MM_WALK_DRAM_NODE0],
+	       (unsigned long long)c[MM_WALK_DRAM_NODE1]);
+	printf("  not modelled:   %llu accesses, %llu walk refs (not RAM)\n",
+	       (unsigned long long)c[MM_UNMODELLED],
+	       (unsigned long long)c[MM_WALK_UNMODELLED]);
+}
+
+/* Every counter of every group, as CSV lines or one JSON object. */
+static void print_group(enum walkstat_format f, const char *group,
+			const char *const *names, const uint64_t *c, int n,
+			int first)
+{
+	int i;
+
+	if (f == FMT_JSON)
+		printf("%s\n  \"%s\": {", first ? "" : ",", group);
+	for (i = 0; i < n; i++) {
+		if (f == FMT_CSV)
+			printf("%s,%s,%llu\n", group, names[i],
+			       (unsigned long long)c[i]);
+		else
+			printf("%s\"%s\": %llu", i ? ", " : "", names[i],
+			       (unsigned long long)c[i]);
+	}
+	if (f == FMT_JSON)
+		printf("}");
 }
 
 /* The learned page table's walks, when the vCPU has the LPT MMU. */
@@ -133,12 +248,27 @@ int main(int argc, char **argv)
 {
 	struct walkstat_snap before, after, delta;
 	struct lpt_snap lpt_before, lpt_after, lpt_delta;
-	int cpu = -1, opt, fd, ret, status, lpt;
+	struct mmodel_snap mm_before, mm_after, mm_delta;
+	enum walkstat_format fmt = FMT_TEXT;
+	int cpu = -1, opt, fd, ret, status, lpt, mm;
 	cpu_set_t set;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+c:f:h")) != -1) {
 		switch (opt) {
+		case 'f':
+			if (!strcmp(optarg, "text")) {
+				fmt = FMT_TEXT;
+			} else if (!strcmp(optarg, "csv")) {
+				fmt = FMT_CSV;
+			} else if (!strcmp(optarg, "json")) {
+				fmt = FMT_JSON;
+			} else {
+				fprintf(stderr, "walkstat: bad format '%s' "
+					"(text, csv or json)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'c': {
 			char *end;
 
@@ -186,6 +316,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	lpt = !lpt_snap_read(fd, &lpt_before);
+	mm = !mmodel_snap_read(fd, &mm_before);
 
 	fflush(NULL);
 	pid = fork();
@@ -213,11 +344,36 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	walkstat_delta(&before, &after, &delta);
-	report(cpu, &delta, status);
-	if (lpt && !lpt_snap_read(fd, &lpt_after)) {
+	lpt = lpt && !lpt_snap_read(fd, &lpt_after);
+	if (lpt)
 		lpt_snap_delta(&lpt_before, &lpt_after, &lpt_delta);
-		report_lpt(&lpt_delta);
-	}
+	mm = mm && !mmodel_snap_read(fd, &mm_after);
+	if (mm)
+		mmodel_snap_delta(&mm_before, &mm_after, &mm_delta);
 	close(fd);
+	if (fmt == FMT_TEXT) {
+		report(cpu, &delta, status);
+		if (lpt)
+			report_lpt(&lpt_delta);
+		if (mm)
+			report_mmodel(&mm_delta);
+	} else {
+		if (fmt == FMT_CSV)
+			printf("group,counter,value\n");
+		else
+			printf("{\n  \"cpu\": %d, \"status\": %d,", cpu,
+			       WIFEXITED(status) ? WEXITSTATUS(status) :
+			       128 + WTERMSIG(status));
+		print_group(fmt, "walkstats", walkstat_names, delta.c, WS_NR,
+			    fmt == FMT_JSON);
+		if (lpt)
+			print_group(fmt, "lpt", lpt_counter_names, lpt_delta.c,
+				    LPT_CNT_NR, 0);
+		if (mm)
+			print_group(fmt, "mmodel", mmodel_counter_names,
+				    mm_delta.c, MM_NR, 0);
+		if (fmt == FMT_JSON)
+			printf("\n}\n");
+	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
