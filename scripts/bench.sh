@@ -13,7 +13,10 @@
 #      (mmodel=on) on the deterministic measurement VM, each program run
 #      twice per mode so the output shows the repeat spread; plus the
 #      fault path in kernel instructions and modelled cycles per fault.
-#   5. hugescope tracking overhead: L2 throughput with tracking on vs off
+#   5. hugescope tracking overhead in modelled cycles: the same perf test
+#      on the deterministic VM with the machine model, fewer pairs (the
+#      model makes TCG 30x slower), reporting modelled cycles per L2 pass.
+#   6. hugescope tracking overhead: L2 throughput with tracking on vs off
 #      (median of per-pair ratios over many adjacent off/on window pairs in
 #      alternating order, IQR, 95% CI, sign test) and one split-track-merge
 #      cycle's cost, from selftests/hugescope/hugescope_perf_test on the
@@ -23,8 +26,8 @@ set -euo pipefail
 cd "$MMV_TOP"
 
 # BENCH_SECTIONS picks sections (default: all of "lptsim radix lpt model
-# hugescope"); BENCH_SKIP_LPTSIM=1 still drops the first.
-want() { [[ " ${BENCH_SECTIONS:-lptsim radix lpt model hugescope} " == *" $1 "* ]]; }
+# hsmodel hugescope"); BENCH_SKIP_LPTSIM=1 still drops the first.
+want() { [[ " ${BENCH_SECTIONS:-lptsim radix lpt model hsmodel hugescope} " == *" $1 "* ]]; }
 
 if want lptsim && [ -z "${BENCH_SKIP_LPTSIM:-}" ] && make -s -n lptsim-bench >/dev/null 2>&1; then
 	echo "### lptsim: learned vs radix vs ECPT page tables"
@@ -117,9 +120,12 @@ for thp in never always; do
 	done
 done
 runs+=(--run 'echo never > /sys/kernel/mm/transparent_hugepage/enabled; /selftests/lpt/lpt_faultbench 5')
+# BENCH_REUSE_LOG=1 prints the table again from the last run's log.
+if [ -z "${BENCH_REUSE_LOG:-}" ] || [ ! -s "$log" ]; then
 MMV_VM_LOG=$log bash scripts/vm.sh --variant release --quiet --deterministic --timeout 5400 --test-timeout 3600 \
 	--cpu-opts ",walk-tlb-entries=1536,walk-tlb-ways=12,walk-pwc-entries=32,lpt=on,lpt-strict=on,lpt-crosscheck=off,mmodel=on" \
 	"${runs[@]}" >/dev/null || die "model bench VM run failed (log: $log)"
+fi
 awk '
 	/^MMV-TEST-BEGIN run: echo (never|always)/ { thp = ($4 == "always") ? "THP" : "4K" }
 	/^MMV-TEST-BEGIN run: \/selftests\/lpt\/lpt_run/ { sub(/.*-- /, ""); cmd = substr($0, 1, 22) }
@@ -143,6 +149,21 @@ awk '
 	}' "$log"
 echo "(cycles: modelled, first run; spread: the second run against the first; speedup: radix cycles / LPT cycles - 1; walk x: radix walk cycles / LPT walk cycles)"
 grep -a -E '^fault (kernel insns|modelled cycles) median' "$log" || die "no lpt_faultbench model figures in $log"
+fi
+
+if want hsmodel; then
+echo "### hugescope tracking overhead in modelled cycles (machine model, deterministic VM)"
+# One vCPU runs L2, the VMM and the tracker, so the modelled cycles per L2
+# pass hold everything tracking costs; no clock enters the figure.  The
+# 2D model (walk-ntlb-entries) charges the extra TLB misses and stage-2
+# references of split regions.  HS_MODEL_ARGS: perf-test options.
+make -s initramfs VARIANT=release
+log=$MMV_BUILD/vm/hugescope-model.log
+MMV_VM_LOG=$log bash scripts/vm.sh --variant release --quiet --deterministic --timeout 7200 --test-timeout 6000 \
+	--cpu-opts ",walk-tlb-entries=1536,walk-tlb-ways=12,walk-pwc-entries=32,walk-ntlb-entries=64,mmodel=on" \
+	--run "/selftests/hugescope/hugescope_perf_test ${HS_MODEL_ARGS:--p 8 -s 0.1 -g 0.02}" >/dev/null ||
+	die "hugescope model VM run failed (log: $log)"
+grep -a -E '^# (machine model|overhead:|result: (cycle|modelled)|WARN: modelled|pair .* model:)' "$log" | sed 's/^# //'
 fi
 
 want hugescope || exit 0

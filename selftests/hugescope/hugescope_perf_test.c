@@ -34,7 +34,13 @@
  * the reference loops of the same passes: host speed cancels, but so does
  * vCPU time that tracking takes evenly from both (exits, IPIs), so it is
  * the memory-access cost of tracking (4K leaves, cleared A bits, stage-2
- * walks), a lower bound of the whole.
+ * walks), a lower bound of the whole.  With the machine model on (QEMU
+ * mmodel=on, docs/mmodel.md) a third figure needs no clock at all:
+ * "modelled" is the machine's modelled cycles (every CPU, every mode: L2,
+ * the L1 kernel, the tracker's worker) per L2 pass, tracking off over on,
+ * with the terms that moved (instructions by mode, data, walks, world
+ * switches and flushes).  On the deterministic VM (vm.sh --deterministic)
+ * it is the figure to quote.
  *
  * Usage: hugescope_perf_test [-p pairs] [-s min_seconds_per_window]
  *                            [-g settle_seconds] [-u]
@@ -49,9 +55,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include "hugescope_uapi.h"
 #include "hs_vm.h"
 #include "l1vmm.h"
+#include "mmodel/mmodel_msr.h"
 
 #define NR_REGIONS	12		/* workload regions from 4M */
 #define GUEST_MEM_SIZE	(32UL << 20)
@@ -247,6 +256,40 @@ static void calibrate_ref(void)
 	window_rate(1);		/* settle at the new length, not counted */
 }
 
+/* Machine-model counters summed over every CPU (0 if the model is off). */
+#define MODEL_MAX_CPUS	64
+static int model_fd[MODEL_MAX_CPUS], model_cpus;
+
+static void model_open(void)
+{
+	char path[64];
+	uint64_t v;
+	int c;
+
+	for (c = 0; c < MODEL_MAX_CPUS; c++) {
+		snprintf(path, sizeof(path), "/dev/cpu/%d/msr", c);
+		model_fd[c] = open(path, O_RDONLY | O_CLOEXEC);
+		if (model_fd[c] < 0)
+			break;
+	}
+	model_cpus = c;
+	if (!c || pread(model_fd[0], &v, 8, MSR_MMODEL_VERSION) != 8 ||
+	    (v & 0xff) != MMODEL_ABI_VERSION || ((v >> 8) & 0xff) < MMODEL_MSR_NR)
+		model_cpus = 0;
+}
+
+static void model_read(uint64_t *c)
+{
+	uint64_t v;
+	int cpu, i;
+
+	memset(c, 0, MMODEL_MSR_NR * sizeof(*c));
+	for (cpu = 0; cpu < model_cpus; cpu++)
+		for (i = 0; i < MMODEL_MSR_NR; i++)
+			if (pread(model_fd[cpu], &v, 8, MSR_MMODEL_COUNTER0 + i) == 8)
+				c[i] += v;
+}
+
 static void read_kvm_stats(uint64_t *val)
 {
 	unsigned int i;
@@ -259,6 +302,8 @@ static void read_kvm_stats(uint64_t *val)
 struct rates {
 	double rate;	/* L2 passes per second */
 	double norm;	/* reference-loop cycles per hot-walk cycle */
+	double passes;	/* L2 passes in the window */
+	uint64_t model[MMODEL_MSR_NR];	/* machine-model counters over it */
 };
 
 /*
@@ -274,8 +319,10 @@ static int window(int hs, int tracking, double secs, struct hugescope_summary *s
 	uint64_t i0 = hs_vm_iters(&v), h0 = hs_vm_u64(&v, HS_VM_HOT_TSC_GPA);
 	uint64_t r0 = hs_vm_u64(&v, HS_VM_REF_TSC_GPA), i1, h1, r1;
 	double t0 = hs_now(), t1;
-	int err = 0;
+	uint64_t m0[MMODEL_MSR_NR];
+	int err = 0, i;
 
+	model_read(m0);
 	a.vm_fd = v.vm;
 	memset(s, 0, sizeof(*s));
 	if (tracking && ioctl(hs, HUGESCOPE_IOC_ATTACH, &a)) {
@@ -297,6 +344,10 @@ static int window(int hs, int tracking, double secs, struct hugescope_summary *s
 	h1 = hs_vm_u64(&v, HS_VM_HOT_TSC_GPA);
 	r1 = hs_vm_u64(&v, HS_VM_REF_TSC_GPA);
 	t1 = hs_now();
+	model_read(r->model);
+	for (i = 0; i < MMODEL_MSR_NR; i++)
+		r->model[i] -= m0[i];
+	r->passes = (double)(i1 - i0);
 	r->rate = (i1 - i0) / (t1 - t0);
 	r->norm = h1 > h0 ? (double)(r1 - r0) / (h1 - h0) : 0;
 	return err;
@@ -373,7 +424,14 @@ static int report(const char *name, double *x, int n)
  */
 static int measure_overhead(int hs, int npairs, double secs, double settle)
 {
-	static double ratio[MAX_PAIRS], nratio[MAX_PAIRS];
+	static double ratio[MAX_PAIRS], nratio[MAX_PAIRS], mratio[MAX_PAIRS];
+	static const int terms[] = {
+		MMODEL_MSR_CYCLES, MMODEL_MSR_INSNS_KERNEL, MMODEL_MSR_INSNS_NESTED,
+		MMODEL_MSR_CYCLES_INSN, MMODEL_MSR_CYCLES_DATA, MMODEL_MSR_CYCLES_WALK,
+		MMODEL_MSR_CYCLES_SWITCH, MMODEL_MSR_VMEXITS, MMODEL_MSR_FLUSHES,
+	};
+	double per_pass[2][sizeof(terms) / sizeof(terms[0])] = { { 0 } };
+	double passes[2] = { 0 };
 	unsigned long long scans = 0, phases = 0, splits = 0, merges = 0;
 	unsigned long long min_phases = ~0ULL;
 	int i, err = 0;
@@ -398,6 +456,21 @@ static int measure_overhead(int hs, int npairs, double secs, double settle)
 		}
 		ratio[i] = r[0].rate > 0 ? r[1].rate / r[0].rate : 0;
 		nratio[i] = r[0].norm > 0 ? r[1].norm / r[0].norm : 0;
+		/* Cycles per pass, off over on: below 1 when tracking costs. */
+		mratio[i] = r[0].passes > 0 && r[1].passes > 0 && r[1].model[MMODEL_MSR_CYCLES] ?
+			    (r[0].model[MMODEL_MSR_CYCLES] / r[0].passes) /
+			    (r[1].model[MMODEL_MSR_CYCLES] / r[1].passes) : 0;
+		for (j = 0; j < 2; j++) {
+			passes[j] += r[j].passes;
+			for (unsigned int t = 0; t < sizeof(terms) / sizeof(terms[0]); t++)
+				per_pass[j][t] += r[j].model[terms[t]];
+		}
+		if (model_cpus)
+			printf("# pair %3d model: %.0f vs %.0f modelled cycles per pass "
+			       "(off/on %.4f)\n", i,
+			       r[0].passes ? r[0].model[MMODEL_MSR_CYCLES] / r[0].passes : 0,
+			       r[1].passes ? r[1].model[MMODEL_MSR_CYCLES] / r[1].passes : 0,
+			       mratio[i]);
 		scans += s.coarse_scans;
 		phases += s.fine_phases;
 		splits += s.splits;
@@ -429,6 +502,20 @@ static int measure_overhead(int hs, int npairs, double secs, double settle)
 	 */
 	report("throughput", ratio, npairs);
 	report("normalized", nratio, npairs);
+	if (model_cpus && passes[0] > 0 && passes[1] > 0) {
+		static const char *const names[] = {
+			"cycles", "insns-kernel", "insns-nested", "cycles-insn",
+			"cycles-data", "cycles-walk", "cycles-switch", "vmexits",
+			"flushes",
+		};
+
+		report("modelled", mratio, npairs);
+		printf("# result: modelled: per L2 pass, off -> on (all windows):");
+		for (unsigned int t = 0; t < sizeof(terms) / sizeof(terms[0]); t++)
+			printf(" %s %.0f -> %.0f;", names[t], per_pass[0][t] / passes[0],
+			       per_pass[1][t] / passes[1]);
+		printf("\n");
+	}
 	return 0;
 }
 
@@ -515,6 +602,9 @@ int main(int argc, char **argv)
 		       strerror(-hs));
 		return 4;
 	}
+	model_open();
+	printf("# machine model: %s\n", model_cpus ? "on (a \"modelled\" figure follows)" :
+	       "off (no modelled figure)");
 	build_workload();
 	if (pin)
 		pin_threads();
