@@ -12,19 +12,22 @@
 #   make export        write build/{linux,qemu} commits back to patches/
 #   make verify        check that the queues apply and re-export identically
 #   make bench         benchmarks; figures go to README
+#   make drift         the queues on the newest Debian sources, built and booted
 SHELL := /bin/bash
 TOP := $(CURDIR)
-B := $(TOP)/build
+# MMV_BUILD moves the build directory (scripts/drift.sh uses build/drift).
+B := $(or $(MMV_BUILD),$(TOP)/build)
 VARIANT ?= debug
 # Guest-side tools built statically into the initramfs (tools/<name>/Makefile).
 GUEST_TOOLS := $(patsubst tools/%/Makefile,%,$(wildcard tools/walkstat/Makefile tools/hsctl/Makefile tools/refclock/Makefile))
 SELFTEST_SUITES := $(patsubst selftests/%/Makefile,%,$(wildcard selftests/*/Makefile))
-MODULE_DIRS := $(patsubst %/Kbuild,%,$(wildcard modules/*/Kbuild))
+# tests/tooling/splat: a module that causes kernel reports on purpose (tooling self-test).
+MODULE_DIRS := $(patsubst %/Kbuild,%,$(wildcard modules/*/Kbuild)) tests/tooling/splat
 # Programs copied from the host into the guest for the demo.
 GUEST_PROGS ?= xz
 DEMO_CMD ?= dd if=/dev/urandom of=/tmp/demo.bin bs=1M count=24 2>/dev/null && walkstat -c 0 -- xz -T1 -6 -k -f /tmp/demo.bin
 
-.PHONY: all deps sources trees qemu kernel kernel-debug selftests guest-tools \
+.PHONY: all deps sources trees qemu kernel kernel-debug selftests guest-tools drift \
 	modules initramfs guest vm run check bench export verify checkpatch clean
 
 all: guest
@@ -82,6 +85,9 @@ bench:
 
 export:
 	@bash scripts/tree.sh export linux && bash scripts/tree.sh export qemu
+
+drift:
+	@bash scripts/drift.sh
 
 verify:
 	@bash scripts/tree.sh verify linux && bash scripts/tree.sh verify qemu

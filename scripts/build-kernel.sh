@@ -48,7 +48,7 @@ configure() {
 build() {
 	configure
 	note "building kernel-$variant (bzImage, modules; log: $out/build.log)"
-	if ! kmake -j"$(nproc)" bzImage modules > "$out/build.log" 2>&1; then
+	if ! kmake -j"$(( $(nproc) + 1 ))" bzImage modules > "$out/build.log" 2>&1; then
 		grep -E 'error|Error' "$out/build.log" | head -30 >&2
 		die "kernel-$variant build failed (full log: $out/build.log)"
 	fi

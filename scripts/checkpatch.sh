@@ -31,7 +31,7 @@ for p in $(sed -e 's/#.*//' patches/linux-6.12/series | grep -v '^[[:space:]]*$'
 done
 while IFS= read -r -d '' f; do
 	run "$f" --no-tree --ignore "$ignore" -f "$f"
-done < <(find modules -type f \( -name '*.c' -o -name '*.h' \) ! -name '*.mod.c' -print0 2>/dev/null | sort -z)
+done < <(find modules tests/tooling/splat -type f \( -name '*.c' -o -name '*.h' \) ! -name '*.mod.c' -print0 2>/dev/null | sort -z)
 # The shared cores compile unchanged into QEMU and user-space tools too, so
 # they use <stdint.h> types through their seam headers, not u64 and friends,
 # and spell bits out where BIT_ULL() does not exist.  The MSR ABI tables

@@ -7,12 +7,14 @@ MMV_BUILD=${MMV_BUILD:-$MMV_TOP/build}
 MMV_SRC=$MMV_BUILD/src
 
 # Pinned sources (Debian 12 packages).  Changing one of these is a deliberate
-# act: the patch queues are written against exactly these trees.
+# act: the patch queues are written against exactly these trees (README,
+# "Moving a pin").  MMV_LINUX_VERSION / MMV_QEMU_VERSION override them for
+# one run: a version, or "newest" (the drift check, scripts/drift.sh).
 LINUX_PKG=linux-source-6.12
-LINUX_PKG_VERSION=6.12.117-1~deb12u1
+LINUX_PKG_VERSION=${MMV_LINUX_VERSION:-6.12.117-1~deb12u1}
 LINUX_TARBALL=/usr/src/linux-source-6.12.tar.xz
 QEMU_SRC_PKG=${QEMU_SRC_PKG:-qemu}
-QEMU_SRC_VERSION=1:7.2+dfsg-7+deb12u18
+QEMU_SRC_VERSION=${MMV_QEMU_VERSION:-1:7.2+dfsg-7+deb12u18}
 
 # Fixed identity and dates for commits the scripts create, so that a queue
 # applied twice gives byte-identical trees and exports.

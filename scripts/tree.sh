@@ -12,7 +12,10 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
+# MMV_QUEUE_DIR and MMV_FETCH (a fetch.sh stand-in) let the tooling
+# self-test run this script on a small made-up tree.
 queue_dir() {
+	[ -z "${MMV_QUEUE_DIR:-}" ] || { echo "$MMV_QUEUE_DIR"; return; }
 	case "$1" in
 	linux) echo "$MMV_TOP/patches/linux-6.12" ;;
 	qemu) echo "$MMV_TOP/patches/qemu-7.2" ;;
@@ -30,12 +33,28 @@ queue_hash() {
 	{ cat "$q/series"; for p in $(series_list "$q"); do cat "$q/$p"; done; } | sha256sum | cut -d' ' -f1
 }
 
-# Create a repository holding the pristine source as its only commit.
+# The source version fetch.sh resolves for tree $1 ("<package> <version>"),
+# unpacked under build/src.
+source_version() {
+	"${MMV_FETCH:-$MMV_TOP/scripts/fetch.sh}" "$1" | tail -1
+}
+
+# Create a repository holding the pristine source as its only commit.  When
+# build/<name> already holds the same pristine version, clone it (no second
+# hashing of ~90,000 files): the verify scratch tree is made this way.
 make_pristine_repo() {
-	local name=$1 dst=$2
-	"$MMV_TOP/scripts/fetch.sh" "$name" >/dev/null
-	note "creating $dst (pristine $(cat "$MMV_SRC/$name/.mmv-version"))"
+	local name=$1 dst=$2 ver origin=$MMV_BUILD/$1
+	ver=$(source_version "$name")
 	rm -rf "$dst"
+	if [ "$dst" != "$origin" ] && [ "$(pristine_version "$origin")" = "$ver" ]; then
+		note "creating $dst (pristine $ver, cloned from $origin)"
+		git clone -q --local --no-checkout "$origin" "$dst"
+		# The clone has the tag pristine; it needs no link to its origin.
+		(cd "$dst" && git checkout -q -B main pristine && git remote remove origin &&
+			git config gc.auto 0)
+		return
+	fi
+	note "creating $dst (pristine $ver)"
 	cp -a --reflink=auto "$MMV_SRC/$name" "$dst"
 	(
 		cd "$dst"
@@ -51,6 +70,11 @@ make_pristine_repo() {
 	)
 }
 
+# The source version the pristine commit of repository $1 holds, or nothing.
+pristine_version() {
+	[ -d "$1/.git" ] && (cd "$1" && git show pristine:.mmv-version 2>/dev/null) || true
+}
+
 apply_queue() {
 	local q=$1 dst=$2 p n=0
 	for p in $(series_list "$q"); do
@@ -64,11 +88,14 @@ apply_queue() {
 	note "applied $n patch(es) from $(basename "$q")"
 }
 
-# Write the commits pristine..HEAD of repository $1 into directory $2 as a queue.
+# Write the commits pristine..HEAD of repository $1 into directory $2 as a
+# queue.  --full-index: git shortens blob ids by a length it guesses from the
+# repository's object count, which differs between a fresh tree (loose
+# objects) and a clone (a pack); full ids export the same everywhere.
 export_commits() {
 	local repo=$1 out=$2 tmp f base
 	tmp=$(mktemp -d)
-	(cd "$repo" && git format-patch -q -N --zero-commit --no-signature \
+	(cd "$repo" && git format-patch -q -N --zero-commit --no-signature --full-index \
 		--stat=80 --stat-graph-width=20 -o "$tmp" pristine..HEAD) >/dev/null
 	: > "$tmp/series.new"
 	for f in $(cd "$tmp" && ls -- *.patch 2>/dev/null | sort); do
@@ -82,12 +109,43 @@ export_commits() {
 	for f in $(cat "$tmp/series.new"); do mv "$tmp/$f.named" "$out/$f"; done
 	mv "$tmp/series.new" "$out/series"
 	rm -rf "$tmp"
+	write_exported_on "$repo" "$out"
+}
+
+# The record verify needs to tell a moved base from a hand edit:
+# the source the queue was exported against, and a checksum of each patch
+# as normalize_patch gives it (what no base move can change).
+write_exported_on() {
+	local repo=$1 out=$2 f
+	{
+		echo "# Written by scripts/tree.sh export; never edit.  The source these patches"
+		echo "# were exported against, and each patch's sha256 without its 'index' lines"
+		echo "# and hunk positions (tree.sh verify: a moved base keeps these sums)."
+		echo "base $(cd "$repo" && git show pristine:.mmv-version)"
+		for f in $(series_list "$out"); do
+			echo "sum $(normalize_patch "$out/$f" | sha256sum | cut -d' ' -f1) $f"
+		done
+	} > "$out/exported-on"
 }
 
 cmd_checkout() {
 	local name=$1 q dst stamp want
 	q=$(queue_dir "$name"); dst=$MMV_BUILD/$name; stamp=$dst/.git/mmv-queue
 	want=$(queue_hash "$q")
+	local ver
+	ver=$(source_version "$name")
+	if [ -d "$dst/.git" ] && [ "$(pristine_version "$dst")" != "$ver" ]; then
+		# A new pin (or a fallback): the queue must go onto the new base.
+		local work=""
+		if [ -f "$stamp" ]; then
+			read -r _ work < "$stamp"
+			[ "$(cd "$dst" && git rev-parse HEAD)" = "$work" ] &&
+				[ -z "$(cd "$dst" && git status --porcelain -uno)" ] && work=""
+		fi
+		[ -z "$work" ] || die "$dst is built on $(pristine_version "$dst"), the source is now $ver, and $dst has local work; export it (scripts/tree.sh export $name) or remove $dst"
+		note "$dst was built on $(pristine_version "$dst"); re-creating it on $ver"
+		rm -rf "$dst"
+	fi
 	if [ -d "$dst/.git" ] && [ -f "$stamp" ]; then
 		local have_hash have_head
 		read -r have_hash have_head < "$stamp"
@@ -125,12 +183,21 @@ $stray"
 	note "exported $(series_list "$q" | wc -l) patch(es) to $q"
 }
 
+# A patch as it would be without what only its base decides: the blob ids of
+# its 'index' lines and the line numbers and function names of its hunk
+# headers.  The line counts of each hunk stay: they are content.
+normalize_patch() {
+	sed -E -e '/^index [0-9a-f]+\.\.[0-9a-f]+( [0-7]+)?$/d' \
+		-e 's/^@@ -[0-9]+(,[0-9]+)? \+[0-9]+(,[0-9]+)? @@.*$/@@ -\1 +\2 @@/' "$1"
+}
+
 cmd_verify() {
-	local name=$1 q scratch out
+	local name=$1 q scratch out ver
 	q=$(queue_dir "$name"); scratch=$MMV_BUILD/verify-$name; out=$(mktemp -d)
 	[ -f "$q/series" ] || die "$q/series missing"
+	ver=$(source_version "$name")
 	# Reuse the scratch repository between runs: reset it to pristine.
-	if [ -d "$scratch/.git" ] && (cd "$scratch" && git rev-parse -q --verify pristine >/dev/null); then
+	if [ "$(pristine_version "$scratch")" = "$ver" ]; then
 		(cd "$scratch" && { git am --abort >/dev/null 2>&1 || true; } &&
 			git reset -q --hard pristine && git clean -qfdx)
 	else
@@ -138,20 +205,41 @@ cmd_verify() {
 	fi
 	apply_queue "$q" "$scratch"
 	export_commits "$scratch" "$out"
-	local bad=0 f
-	for f in series $(series_list "$q"); do
-		if ! cmp -s "$q/$f" "$out/$f"; then
-			echo "verify: $q/$f differs from what git exports (hand-edited patch?):" >&2
+	[ -f "$q/exported-on" ] || die "$q/exported-on is missing: export the queue (scripts/tree.sh export $name)"
+	local bad=0 moved=() f rec base
+	base=$(sed -n 's/^base //p' "$q/exported-on")
+	for f in series exported-on $(series_list "$q"); do
+		cmp -s "$q/$f" "$out/$f" && continue
+		if [ "$f" = exported-on ]; then
+			# Differs when the base moved; its sums are checked below.
+			[ "$base" != "$ver" ] && continue
+			echo "verify: $q/exported-on differs from what git exports (hand-edited?):" >&2
 			diff -u "$out/$f" "$q/$f" | head -20 >&2 || true
-			bad=1
+			bad=1; continue
 		fi
+		rec=$(awk -v f="$f" '$1 == "sum" && $3 == f { print $2 }' "$q/exported-on")
+		if [ "$f" != series ] && [ "$base" != "$ver" ] && [ -f "$out/$f" ] &&
+		   [ "$(normalize_patch "$q/$f" | sha256sum | cut -d' ' -f1)" = "$rec" ] &&
+		   cmp -s <(normalize_patch "$q/$f") <(normalize_patch "$out/$f"); then
+			moved+=("$f")
+			continue
+		fi
+		echo "verify: $q/$f differs from what git exports (hand-edited patch?): its content changed, not only its base:" >&2
+		diff -u "$out/$f" "$q/$f" | head -20 >&2 || true
+		bad=1
 	done
 	for f in $(cd "$q" && ls -- *.patch 2>/dev/null); do
 		series_list "$q" | grep -x "$f" >/dev/null || { echo "verify: $q/$f is not in series" >&2; bad=1; }
 	done
 	rm -rf "$out"
 	[ $bad = 0 ] || die "patch queue $(basename "$q") does not re-export identically"
-	note "queue $(basename "$q"): $(series_list "$q" | wc -l) patch(es) apply and re-export byte-identically"
+	if [ ${#moved[@]} -gt 0 ]; then
+		note "queue $(basename "$q"): base moved: ${#moved[@]} patch(es) apply to ${ver#* } with the same content (checksums in exported-on), but were exported against ${base#* } (only 'index' lines and hunk positions differ): ${moved[*]}"
+		note "to refresh them: scripts/tree.sh checkout $name && scripts/tree.sh export $name (README: Moving a pin)"
+	fi
+	local how=byte-identically
+	[ ${#moved[@]} = 0 ] || how="with the same content"
+	note "queue $(basename "$q"): $(series_list "$q" | wc -l) patch(es) apply to ${ver#* } and re-export $how"
 }
 
 [ $# = 2 ] || die "usage: $0 checkout|export|verify linux|qemu"

@@ -107,6 +107,11 @@ if [ $determ = 1 ]; then
 	accel=(-accel tcg,thread=single -icount shift=0,align=off,sleep=off
 		-rtc base=2026-01-01T00:00:00,clock=vm)
 fi
+# Every report the judge below looks for must reach the serial console:
+# WARN() and lockdep print at KERN_WARNING (4) and the default level (4),
+# and the console shows levels below loglevel= only, so 5 is the least
+# that lets them through (4 hid them; tests/tooling/run.sh checks this).
+console_loglevel=5
 qemu_args=(
 	"${accel[@]}" -cpu "qemu64,+svm,+npt$cpu_opts" -smp "$smp" -m 2G
 	-object memory-backend-ram,id=fast,size=512M
@@ -114,7 +119,7 @@ qemu_args=(
 	-numa node,nodeid=0,cpus=0-$((smp - 1)),memdev=fast
 	-numa node,nodeid=1,memdev=slow
 	-kernel "$kernel" -initrd "$work/initrd.cpio.gz"
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init"
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=$console_loglevel rdinit=/init"
 	-L /usr/share/qemu -L /usr/share/seabios -nic none
 	-display none -no-reboot -monitor none -serial "file:$log" -serial "file:$clock"
 )
@@ -175,6 +180,14 @@ grep -v 'TCG doesn.t support requested feature' "$work/qemu.out" | sed 's/^/  qe
 # that happens to say "WARNING" does not count.
 splat_re='\] (BUG:|WARNING:|Oops|Kernel panic|kernel BUG|general protection fault|KASAN|UBSAN|.*possible circular locking|.*inconsistent lock state|.*possible recursive locking|.*suspicious RCU usage|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|watchdog: BUG: soft lockup|.*hard LOCKUP|.*rcu_.*detected stall|unreferenced object|Call Trace:)'
 
+# The lines of text $1 (stdin) that start a report: any match but a bare
+# "Call Trace:" when a better one is there.
+report_lines() {
+	local all
+	all=$(grep -E "$splat_re" || true)
+	printf '%s\n' "$all" | grep -v 'Call Trace:' || printf '%s\n' "$all"
+}
+
 # The serial console ends lines with CR LF; judge a copy without the CRs.
 tr -d '\r' < "$log" > "$log.txt" && mv "$log.txt" "$log"
 
@@ -193,7 +206,7 @@ for entry in "${plan[@]}"; do
 	if [ -z "$rc" ]; then
 		why="no result (guest died or hung during it)"
 	elif printf '%s\n' "$block" | grep -E "$splat_re" >/dev/null; then
-		why="kernel report while it ran"
+		why="kernel report while it ran: $(printf '%s\n' "$block" | report_lines | head -1 | sed 's/^\[ *[0-9.]*\] //')"
 	elif [ "$rc" = 4 ]; then
 		echo "ok - vm($variant): $name # SKIP $(printf '%s\n' "$block" | grep -m1 -o 'SKIP.*' || echo skipped)"
 		continue
@@ -216,7 +229,13 @@ done
 
 if grep -qE "$splat_re" "$log"; then
 	echo "not ok - vm($variant): kernel log clean (no oops/WARN/KASAN/lockdep)"
-	grep -nE -A3 "$splat_re" "$log" | head -40 | sed 's/^/#   /'
+	# Each report from two lines before its first line (a WARN's message
+	# comes first) to six after (a lockdep report's task and locks), up
+	# to 60 lines.
+	grep -nE "$splat_re" "$log" | { grep -v 'Call Trace:' || grep -nE "$splat_re" "$log"; } |
+		cut -d: -f1 | while read -r l; do
+			sed -n "$((l > 2 ? l - 2 : 1)),$((l + 6))p" "$log"; echo "--"; done |
+		head -60 | sed 's/^/#   /'
 	fail=1
 elif ! grep -q '^MMV-ALL-DONE' "$log"; then
 	echo "not ok - vm($variant): guest ran its whole plan and powered off # see $last_log"

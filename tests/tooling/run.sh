@@ -24,6 +24,87 @@ expect_fail() {	# description, regex the output must match, command...
 	fi
 }
 
+# expect_ok DESCRIPTION REGEX COMMAND...: exit 0 and output matching REGEX.
+expect_ok() {
+	local what=$1 re=$2 out rc
+	shift 2
+	out=$("$@" 2>&1); rc=$?
+	n=$((n + 1))
+	if [ $rc = 0 ] && printf '%s\n' "$out" | grep -E -- "$re" >/dev/null; then
+		echo "ok - $what"
+	else
+		echo "not ok - $what (exit $rc; wanted 0 and /$re/)"
+		printf '%s\n' "$out" | tail -8 | sed 's/^/#   /'
+		fail=1
+	fi
+}
+
+# Which source versions fetch.sh picks, against the real archive.
+pin_tests() {
+	local tmp=$1 pin newest have
+	pin=$(. "$top/scripts/common.sh"; echo "$LINUX_PKG_VERSION")
+	newest=$(apt-cache madison linux-source-6.12 | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -rV | head -1)
+	have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo none)
+	# Whatever linux-source is installed (a newer one, here: $have), the
+	# pin is what gets unpacked; and a machine claiming a far newer one.
+	expect_ok "fetch: the Linux pin $pin is used with linux-source $have installed" \
+		"^${pin//./\\.}\$" bash "$top/scripts/fetch.sh" resolve linux
+	mkdir -p "$tmp/bin"
+	printf '#!/bin/sh\necho 6.12.999-1~deb12u1\n' > "$tmp/bin/dpkg-query"; chmod +x "$tmp/bin/dpkg-query"
+	expect_ok "fetch: the Linux pin is used when a newer linux-source is installed" \
+		"^${pin//./\\.}\$" env PATH="$tmp/bin:$PATH" bash "$top/scripts/fetch.sh" resolve linux
+	rm -f "$tmp/bin/dpkg-query"
+	expect_ok "fetch: a Linux pin gone from the archive falls back to the newest, loudly" \
+		"is gone from the archive; using the newest, ${newest//./\\.}" \
+		env MMV_LINUX_VERSION=6.12.0-0~mmv-gone bash "$top/scripts/fetch.sh" resolve linux
+	expect_ok "fetch: a QEMU pin gone from the archive falls back to the newest 7.2, loudly" \
+		'is gone from the archive; using the newest, 1:7\.2\+' \
+		env MMV_QEMU_VERSION=1:7.2+dfsg-0~mmv-gone bash "$top/scripts/fetch.sh" resolve qemu
+	expect_fail "fetch: resolve of an unknown tree is rejected" 'usage' \
+		bash "$top/scripts/fetch.sh" resolve nonsense
+}
+
+# tree.sh on a made-up tree whose base moves under its queue: a fetch.sh
+# stand-in serves "base 1" or "base 2" (base 1 with ten lines added on top).
+base_move_tests() {
+	local tmp=$1/move
+	mkdir -p "$tmp/queue"
+	cat > "$tmp/fetch" <<'FETCH'
+#!/bin/bash
+set -e
+src=$MMV_BUILD/src/$1
+rm -rf "$src"; mkdir -p "$src"
+{ [ "$MMV_TEST_BASE" = 1 ] || seq -f 'moved %g' 10; seq -f 'line %g' 100; } > "$src/a.c"
+echo "made-up base $MMV_TEST_BASE" > "$src/.mmv-version"
+cat "$src/.mmv-version"
+FETCH
+	chmod +x "$tmp/fetch"
+	printf '' > "$tmp/queue/series"
+	local env=(env MMV_BUILD="$tmp/build" MMV_FETCH="$tmp/fetch" MMV_QUEUE_DIR="$tmp/queue")
+	local tree=$tmp/build/linux
+	"${env[@]}" MMV_TEST_BASE=1 bash "$top/scripts/tree.sh" checkout linux >/dev/null 2>&1
+	(cd "$tree" && sed -i 's/^line 50$/line fifty/' a.c &&
+		git -c user.name=t -c user.email=t@t commit -qam "a: spell fifty") >/dev/null 2>&1
+	"${env[@]}" MMV_TEST_BASE=1 bash "$top/scripts/tree.sh" export linux >/dev/null 2>&1
+	expect_ok "verify: a queue on its own base re-exports byte-identically" \
+		'1 patch\(es\) apply to .*byte-identically' \
+		"${env[@]}" MMV_TEST_BASE=1 bash "$top/scripts/tree.sh" verify linux
+	expect_ok "verify: a moved base (other index lines and hunk positions) passes and says so" \
+		'base moved: 1 patch\(es\) apply to base 2 with the same content.*a-spell-fifty' \
+		"${env[@]}" MMV_TEST_BASE=2 bash "$top/scripts/tree.sh" verify linux
+	sed -i 's/^+line fifty$/+line 50½/' "$tmp/queue/a-spell-fifty.patch"
+	expect_fail "verify: a hand edit on a moved base is still a hand edit" \
+		'differs from what git exports \(hand-edited patch\?\): its content changed' \
+		"${env[@]}" MMV_TEST_BASE=2 bash "$top/scripts/tree.sh" verify linux
+	sed -i 's/^+line 50½$/+line fifty/' "$tmp/queue/a-spell-fifty.patch"
+	expect_ok "checkout: a tree on an old base is re-created on the new one" \
+		're-creating it on made-up base 2' \
+		"${env[@]}" MMV_TEST_BASE=2 bash "$top/scripts/tree.sh" checkout linux
+	(cd "$tree" && git -c user.name=t -c user.email=t@t commit -q --allow-empty -m "a: local work") >/dev/null 2>&1
+	expect_fail "checkout: ... but never over local work" 'has local work; export it' \
+		"${env[@]}" MMV_TEST_BASE=1 bash "$top/scripts/tree.sh" checkout linux
+}
+
 host_tests() {
 	local tmp
 	tmp=$(mktemp -d)
@@ -31,6 +112,9 @@ host_tests() {
 		'error: source package mmv-no-such-package is not available' \
 		env QEMU_SRC_PKG=mmv-no-such-package MMV_BUILD="$tmp/build" bash "$top/scripts/fetch.sh" qemu
 	expect_fail "fetch: unknown tree name is rejected" 'usage' bash "$top/scripts/fetch.sh" nonsense
+
+	pin_tests "$tmp"
+	base_move_tests "$tmp"
 
 	# A copy of the scripts and queues, with one patch edited by hand.  It
 	# shares build/src and the verify scratch repos with the real tree.
@@ -45,8 +129,8 @@ host_tests() {
 		# blob hashes in the re-exported patch no longer match.
 		cp "$qd/$p" "$tmp/$p.orig"
 		sed -i '0,/^+[^+]/s/^+\([^+].*\)$/+\1 /' "$qd/$p"
-		expect_fail "verify: hand-edited $q patch $p is rejected" \
-			'differs from what git exports|does not apply' \
+		expect_fail "verify: hand-edited $q patch $p is rejected as a hand edit" \
+			'differs from what git exports \(hand-edited patch\?\)|does not apply' \
 			env MMV_BUILD="$MMV_BUILD" bash "$tmp/top/scripts/tree.sh" verify $q
 		# The edit may stop later patches from applying: undo it first.
 		cp "$tmp/$p.orig" "$qd/$p"
@@ -59,7 +143,13 @@ host_tests() {
 	rm -rf "$tmp"
 }
 
-# expect_ok DESCRIPTION REGEX TEXT: TEXT (a VM run's output) holds REGEX.
+# expect_nonzero DESCRIPTION STATUS: a run that had to fail did.
+expect_nonzero() {
+	n=$((n + 1))
+	if [ "$2" != 0 ]; then echo "ok - $1"; else echo "not ok - $1 (exit status 0)"; fail=1; fi
+}
+
+# expect_in DESCRIPTION REGEX TEXT: TEXT (a VM run's output) holds REGEX.
 expect_in() {
 	local what=$1 re=$2 text=$3
 	n=$((n + 1))
@@ -84,10 +174,7 @@ vm_tests() {
 	out=$(bash "$top/scripts/vm.sh" --quiet --variant debug --test-timeout 8 \
 		--test harness/crash_on_purpose --test harness/hang_on_purpose \
 		--test no/such_test --run "$c_bs" --run "$c_q" --run "$c_sp" --run "$c_fail" 2>&1)
-	rc=$?
-	n=$((n + 1))
-	if [ $rc != 0 ]; then echo "ok - vm: a run with failing tests exits non-zero"; else
-		echo "not ok - vm: a run with failing tests exits non-zero"; fail=1; fi
+	expect_nonzero "vm: a run with failing tests exits non-zero" $?
 	expect_in "vm: a crashing test binary fails the run" \
 		'^not ok - vm\(debug\): harness/crash_on_purpose # crashed \(signal 11\)' "$out"
 	expect_in "vm: a test past its limit is killed, with how long it ran and the limit" \
@@ -101,6 +188,26 @@ vm_tests() {
 		'^ok - vm\(debug\): run:   \[ "\(  \)" = "\(  \)" \]  $' "$out"
 	expect_in "vm: a failing command with backslashes reports its exit status" \
 		'^not ok - vm\(debug\): run: printf "%s\\n" "a\\\\b"; exit 3 # exit status 3$' "$out"
+
+	# Kernel reports on purpose (tests/tooling/splat): a WARN and a lockdep
+	# report must each fail the test that caused it and the run, quoted;
+	# a test after them still passes.  The console must let KERN_WARNING
+	# through for either to be seen at all.
+	local ko=/lib/modules/extra/mmv_splat.ko
+	out=$(bash "$top/scripts/vm.sh" --quiet --variant debug \
+		--run "insmod $ko what=bogus" --run "insmod $ko what=warn && rmmod mmv_splat" \
+		--run "insmod $ko what=lockdep && rmmod mmv_splat" --run "true" 2>&1)
+	expect_nonzero "vm: a run with kernel reports exits non-zero" $?
+	expect_in "vm: a bad module parameter is refused, without a report" \
+		"^not ok - vm\\(debug\\): run: insmod $ko what=bogus # exit status [1-9]" "$out"
+	expect_in "vm: a WARN fails the test that caused it, quoting the report" \
+		'^not ok - vm\(debug\): run: insmod .* what=warn .* # kernel report while it ran: WARNING: CPU: [0-9]+ PID: [0-9]+ at .*mmv_splat' "$out"
+	expect_in "vm: a lockdep report fails the test that caused it, quoting the report" \
+		'^not ok - vm\(debug\): run: insmod .* what=lockdep .* # kernel report while it ran: WARNING: possible circular locking dependency detected' "$out"
+	expect_in "vm: a test after the reports passes" '^ok - vm\(debug\): run: true$' "$out"
+	expect_in "vm: the kernel log check fails and quotes the WARN's message" \
+		'^#   .*mmv_splat: a WARN on purpose \(what=warn\)' "$out"
+	expect_in "vm: ... and the lockdep report's locks" '^#   .*mmv_splat_(a|b)' "$out"
 
 	# A guest measured at a quarter of reference speed: 12 s of wall time
 	# is 3 reference s, inside a 4 s limit; a test that sleeps on is
