@@ -44,7 +44,7 @@ step "host packages" build deps bash scripts/deps.sh || {
 	echo "0 passed, 1 failed"; exit 1; }
 
 # User-space unit tests, fuzz smoke runs and tool tests (fragments in mk/).
-for t in lpt-check lptsim-check mmodel-check; do
+for t in lpt-check lptsim-check mmodel-check farmem-check; do
 	if make -s -n "$t" >/dev/null 2>&1; then step "$t" make -s "$t"; fi
 done
 
@@ -56,6 +56,8 @@ step "source trees" build "build/linux, build/qemu" \
 step "tooling self-test (host side)" bash tests/tooling/run.sh host
 step "patch queue linux-6.12" bash scripts/tree.sh verify linux
 step "patch queue qemu-7.2" bash scripts/tree.sh verify qemu
+# The HugeScope merge's SPTE from the patched tree, with EPT masks too.
+step "kvm-spte-check" make -s kvm-spte-check
 step "checkpatch --strict" bash scripts/checkpatch.sh
 
 # The realistic TLB/page-walk-cache model (docs/walkstats.md), so the walk

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -31,11 +32,7 @@ double hs_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*
- * Emit: rsi = list; rcx = [count]; loop { rdi = [rsi]; rax = [rdi];
- * rsi += 8; } while (--rcx).
- */
-static uint8_t *emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa)
+uint8_t *hs_vm_emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa)
 {
 	uint8_t *loop;
 
@@ -49,6 +46,22 @@ static uint8_t *emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa)
 	*p++ = 0x48; *p++ = 0xff; *p++ = 0xc9;			/* dec rcx */
 	*p++ = 0x75; *p = (uint8_t)(loop - (p + 1)); p++;	/* jnz loop */
 	return p;
+}
+
+void hs_vm_emit_warm_hot_loop(uint8_t *p, uint64_t warm, uint32_t warm_n_gpa,
+			      uint64_t hot, uint32_t hot_n_gpa, uint32_t iter_gpa,
+			      uint8_t done_port)
+{
+	uint8_t *top;
+
+	p = hs_vm_emit_walk(p, warm, warm_n_gpa);
+	*p++ = 0xb0; *p++ = 0x42;				/* mov al, 0x42 */
+	*p++ = 0xe6; *p++ = done_port;				/* out done_port, al */
+	top = p;
+	p = hs_vm_emit_walk(p, hot, hot_n_gpa);
+	*p++ = 0x48; *p++ = 0xff; *p++ = 0x04; *p++ = 0x25;	/* inc qword [abs32] */
+	p = l1vmm_put32(p, iter_gpa);
+	*p++ = 0xe9; p = l1vmm_put32(p, (uint32_t)(top - (p + 4)));	/* jmp top */
 }
 
 /* Emit: rax = rdtsc (64-bit); clobbers rdx. */
@@ -82,7 +95,7 @@ static void write_guest(struct hs_vm *v, const uint64_t *warm, unsigned int nwar
 	n = nhot;
 	memcpy(v->mem + HOT_N_GPA, &n, 8);
 
-	p = emit_walk(p, WARM_GPA, WARM_N_GPA);
+	p = hs_vm_emit_walk(p, WARM_GPA, WARM_N_GPA);
 	*p++ = 0xb0; *p++ = 0x42;				/* mov al, 0x42 */
 	*p++ = 0xe6; *p++ = DONE_PORT;				/* out DONE_PORT, al */
 	/*
@@ -93,7 +106,7 @@ static void write_guest(struct hs_vm *v, const uint64_t *warm, unsigned int nwar
 	top = p;
 	p = emit_rdtsc(p);
 	*p++ = 0x49; *p++ = 0x89; *p++ = 0xc0;			/* mov r8, rax */
-	p = emit_walk(p, HOT_GPA, HOT_N_GPA);
+	p = hs_vm_emit_walk(p, HOT_GPA, HOT_N_GPA);
 	p = emit_rdtsc(p);
 	*p++ = 0x49; *p++ = 0x89; *p++ = 0xc1;			/* mov r9, rax */
 	*p++ = 0x4c; *p++ = 0x29; *p++ = 0xc0;			/* sub rax, r8 */
@@ -259,4 +272,13 @@ int hs_open_dev(void)
 		return -err;
 	fd = open("/dev/hugescope", O_RDWR | O_CLOEXEC);
 	return fd >= 0 ? fd : -errno;
+}
+
+uint64_t hs_vm_stat_tap(int stats_fd, const char *name)
+{
+	uint64_t v = 0;
+
+	if (hs_vm_stat(stats_fd, name, &v))
+		printf("# cannot read stat %s\n", name);
+	return v;
 }

@@ -38,6 +38,23 @@ struct hs_vm {
 	const char *what;	/* the step that failed */
 };
 
+/*
+ * Emit at @p the L2 code: rsi = @list; rcx = [@count_gpa]; loop { rdi =
+ * [rsi]; rax = [rdi]; rsi += 8; } while (--rcx): one read of each GPA in a
+ * list.  Returns the next free byte.  The selftests build their own L2
+ * workloads from it.
+ */
+uint8_t *hs_vm_emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa);
+
+/*
+ * Emit at @p the plain L2 workload of the selftests: walk the warm list
+ * once, OUT to @done_port, then forever walk the hot list and increment
+ * the 64-bit counter at @iter_gpa.  Lists and counts as hs_vm_emit_walk().
+ */
+void hs_vm_emit_warm_hot_loop(uint8_t *p, uint64_t warm, uint32_t warm_n_gpa,
+			      uint64_t hot, uint32_t hot_n_gpa, uint32_t iter_gpa,
+			      uint8_t done_port);
+
 /* GPA of 4K page @page in workload region @r. */
 static inline uint64_t hs_vm_page(unsigned int r, unsigned int page)
 {
@@ -70,6 +87,8 @@ uint64_t hs_vm_u64(const struct hs_vm *v, uint64_t gpa);
 void hs_vm_set_ref(struct hs_vm *v, uint64_t n);
 /* Named u64 statistic of a KVM binary stats fd; 0 on success. */
 int hs_vm_stat(int stats_fd, const char *name, uint64_t *val);
+/* The same for TAP tests: the value, or 0 after a "# cannot read" line. */
+uint64_t hs_vm_stat_tap(int stats_fd, const char *name);
 /*
  * Open /dev/hugescope, loading /lib/modules/extra/hugescope.ko first if the
  * device is missing.  Returns the fd or a negative errno.

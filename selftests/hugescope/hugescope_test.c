@@ -111,32 +111,11 @@ static uint64_t region_gpa(int r)
 	return FIRST_GPA + (uint64_t)r * REGION;
 }
 
-/*
- * Emit: rsi = list; rcx = [count]; loop { rdi = [rsi]; rax = [rdi];
- * rsi += 8; } while (--rcx).
- */
-static uint8_t *emit_walk(uint8_t *p, uint64_t list, uint32_t count_gpa)
-{
-	uint8_t *loop;
-
-	*p++ = 0x48; *p++ = 0xbe; p = l1vmm_put64(p, list);		/* mov rsi, imm64 */
-	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x0c; *p++ = 0x25;	/* mov rcx, [abs32] */
-	p = l1vmm_put32(p, count_gpa);
-	loop = p;
-	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x3e;			/* mov rdi, [rsi] */
-	*p++ = 0x48; *p++ = 0x8b; *p++ = 0x07;			/* mov rax, [rdi] */
-	*p++ = 0x48; *p++ = 0x83; *p++ = 0xc6; *p++ = 0x08;	/* add rsi, 8 */
-	*p++ = 0x48; *p++ = 0xff; *p++ = 0xc9;			/* dec rcx */
-	*p++ = 0x75; *p = (uint8_t)(loop - (p + 1)); p++;	/* jnz loop */
-	return p;
-}
-
 static void write_guest(void)
 {
 	uint64_t *warm = (uint64_t *)(mem + WARM_GPA);
 	uint64_t *hot = (uint64_t *)(mem + HOT_GPA);
 	uint64_t nwarm = 0, nhot = 0;
-	uint8_t *p = mem + CODE_GPA, *top;
 	unsigned int r, i;
 
 	l1vmm_identity_map_1g(mem);
@@ -153,14 +132,8 @@ static void write_guest(void)
 	memcpy(mem + WARM_N_GPA, &nwarm, 8);
 	memcpy(mem + HOT_N_GPA, &nhot, 8);
 
-	p = emit_walk(p, WARM_GPA, WARM_N_GPA);
-	*p++ = 0xb0; *p++ = 0x42;				/* mov al, 0x42 */
-	*p++ = 0xe6; *p++ = DONE_PORT;				/* out DONE_PORT, al */
-	top = p;
-	p = emit_walk(p, HOT_GPA, HOT_N_GPA);
-	*p++ = 0x48; *p++ = 0xff; *p++ = 0x04; *p++ = 0x25;	/* inc qword [abs32] */
-	p = l1vmm_put32(p, ITER_GPA);
-	*p++ = 0xe9; p = l1vmm_put32(p, (uint32_t)(top - (p + 4)));	/* jmp top */
+	hs_vm_emit_warm_hot_loop(mem + CODE_GPA, WARM_GPA, WARM_N_GPA, HOT_GPA,
+				 HOT_N_GPA, ITER_GPA, DONE_PORT);
 }
 
 static void *vcpu_thread(void *arg)
@@ -184,15 +157,6 @@ static void *vcpu_thread(void *arg)
 		vcpu_error = 1000 + run->exit_reason;
 		return NULL;
 	}
-}
-
-static uint64_t stat(int fd, const char *name)
-{
-	uint64_t v = 0;
-
-	if (hs_vm_stat(fd, name, &v))
-		printf("# cannot read stat %s\n", name);
-	return v;
 }
 
 static int attach(int hs, int vm_fd, struct hugescope_attach *a)
@@ -323,11 +287,11 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	tap_report(err == EWOULDBLOCK || err == EBUSY,
 	       "module unload while attached is refused (%s)", strerror(err));
 	tap_report(ioctl(hs, HUGESCOPE_IOC_DETACH) == 0, "DETACH in the fine phase");
-	tap_report(stat(vm_stats, "pages_2m") == pages_2m0 &&
-	       stat(vm_stats, "pages_4k") == pages_4k0,
+	tap_report(hs_vm_stat_tap(vm_stats, "pages_2m") == pages_2m0 &&
+	       hs_vm_stat_tap(vm_stats, "pages_4k") == pages_4k0,
 	       "DETACH mid-phase merged everything (pages_2m %llu, pages_4k %llu)",
-	       (unsigned long long)stat(vm_stats, "pages_2m"),
-	       (unsigned long long)stat(vm_stats, "pages_4k"));
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "pages_2m"),
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "pages_4k"));
 
 	/*
 	 * Split a host THP under a split region: unmapping one 4K page makes
@@ -342,7 +306,7 @@ static void check_mid_phase(int hs, int vm, int vm_stats, int vcpu_stats,
 	usleep(200000);
 	tap_report(ok && *(volatile uint64_t *)(mem + ITER_GPA) > iters,
 	       "host THP split mid-phase: detach ok, L2 still runs (pages_2m %llu)",
-	       (unsigned long long)stat(vm_stats, "pages_2m"));
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "pages_2m"));
 
 	ok = attach_until_fine(hs, vm);
 	ok = ok && set_dirty_log(vm, 1) == 0;
@@ -594,8 +558,8 @@ int main(void)
 	if (!warm_done)
 		return 1;
 	usleep(200000);
-	pages_2m0 = stat(vm_stats, "pages_2m");
-	pages_4k0 = stat(vm_stats, "pages_4k");
+	pages_2m0 = hs_vm_stat_tap(vm_stats, "pages_2m");
+	pages_4k0 = hs_vm_stat_tap(vm_stats, "pages_4k");
 	tap_report(pages_2m0 >= NR_REGIONS, "stage 2 maps the test regions with 2M leaves "
 	       "(pages_2m %lu, pages_4k %lu)", (unsigned long)pages_2m0,
 	       (unsigned long)pages_4k0);
@@ -614,15 +578,15 @@ int main(void)
 	close(hs2);
 
 	/* Watch the phases; note stage-2 faults taken while regions are split. */
-	pf0 = stat(vcpu_stats, "pf_taken");
+	pf0 = hs_vm_stat_tap(vcpu_stats, "pf_taken");
 	for (t = now_s(); now_s() - t < 120; usleep(20000)) {
 		if (summary(hs, &s))
 			break;
 		if (s.state == HUGESCOPE_STATE_FINE) {
-			uint64_t p4 = stat(vm_stats, "pages_4k");
+			uint64_t p4 = hs_vm_stat_tap(vm_stats, "pages_4k");
 
 			if (!seen_fine)
-				pf_split = stat(vcpu_stats, "pf_taken");
+				pf_split = hs_vm_stat_tap(vcpu_stats, "pf_taken");
 			seen_fine = 1;
 			if (p4 > max_4k)
 				max_4k = p4;
@@ -630,7 +594,7 @@ int main(void)
 		if (s.state == HUGESCOPE_STATE_IDLE)
 			break;
 	}
-	pf1 = stat(vcpu_stats, "pf_taken");
+	pf1 = hs_vm_stat_tap(vcpu_stats, "pf_taken");
 	tap_report(s.state == HUGESCOPE_STATE_IDLE && s.fine_phases == 1,
 	       "one coarse + fine cycle completed (state %u, %llu scans, %llu windows)",
 	       s.state, (unsigned long long)s.coarse_scans,
@@ -641,25 +605,25 @@ int main(void)
 	tap_report(s.merges == s.splits && s.merge_failures == 0,
 	       "every split region merged back (%llu merges, %llu failures)",
 	       (unsigned long long)s.merges, (unsigned long long)s.merge_failures);
-	tap_report(stat(vm_stats, "pages_2m") == pages_2m0 &&
-	       stat(vm_stats, "pages_4k") == pages_4k0,
+	tap_report(hs_vm_stat_tap(vm_stats, "pages_2m") == pages_2m0 &&
+	       hs_vm_stat_tap(vm_stats, "pages_4k") == pages_4k0,
 	       "pages_2m/pages_4k restored after merge (%llu/%llu)",
-	       (unsigned long long)stat(vm_stats, "pages_2m"),
-	       (unsigned long long)stat(vm_stats, "pages_4k"));
-	tap_report(stat(vm_stats, "hs_held") == 0 &&
-	       stat(vm_stats, "hs_splits") == s.splits &&
-	       stat(vm_stats, "hs_merges") == s.merges,
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "pages_2m"),
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "pages_4k"));
+	tap_report(hs_vm_stat_tap(vm_stats, "hs_held") == 0 &&
+	       hs_vm_stat_tap(vm_stats, "hs_splits") == s.splits &&
+	       hs_vm_stat_tap(vm_stats, "hs_merges") == s.merges,
 	       "KVM stats agree: hs_held %llu, hs_splits %llu, hs_merges %llu, "
 	       "hs_harvests %llu, hs_tlb_flushes %llu",
-	       (unsigned long long)stat(vm_stats, "hs_held"),
-	       (unsigned long long)stat(vm_stats, "hs_splits"),
-	       (unsigned long long)stat(vm_stats, "hs_merges"),
-	       (unsigned long long)stat(vm_stats, "hs_harvests"),
-	       (unsigned long long)stat(vm_stats, "hs_tlb_flushes"));
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "hs_held"),
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "hs_splits"),
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "hs_merges"),
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "hs_harvests"),
+	       (unsigned long long)hs_vm_stat_tap(vm_stats, "hs_tlb_flushes"));
 	tap_report(pf1 == pf_split, "no stage-2 fault while split or at merge (%llu)",
 	       (unsigned long long)(pf1 - pf_split));
 	usleep(1000000);
-	pf2 = stat(vcpu_stats, "pf_taken");
+	pf2 = hs_vm_stat_tap(vcpu_stats, "pf_taken");
 	tap_report(pf2 == pf1 && !vcpu_error,
 	       "no stage-2 fault in the second after the merge (%llu, %llu before tracking)",
 	       (unsigned long long)(pf2 - pf1), (unsigned long long)(pf1 - pf0));
