@@ -26,8 +26,10 @@ run() {	# label, checkpatch args...
 }
 # Types that do not apply to code living outside the kernel tree.
 ignore=FILE_PATH_CHANGES,SPDX_LICENSE_TAG
+# GIT_DIR: checkpatch looks up the commit ids a patch names (Fixes: tags)
+# with git in the current directory; they are commits of build/linux.
 for p in $(sed -e 's/#.*//' patches/linux-6.12/series | grep -v '^[[:space:]]*$'); do
-	run "$p" --root="$MMV_BUILD/linux" "$MMV_TOP/patches/linux-6.12/$p"
+	GIT_DIR=$MMV_BUILD/linux/.git run "$p" --root="$MMV_BUILD/linux" "$MMV_TOP/patches/linux-6.12/$p"
 done
 while IFS= read -r -d '' f; do
 	run "$f" --no-tree --ignore "$ignore" -f "$f"
@@ -37,8 +39,11 @@ done < <(find modules tests/tooling/splat -type f \( -name '*.c' -o -name '*.h' 
 # and spell bits out where BIT_ULL() does not exist.  The MSR ABI tables
 # (lib/*/*_msr.h) are X-macro lists that only QEMU and the guest tools
 # include, never the kernel, so the kernel's macro rules do not apply.
+# The far-memory library (lib/farmem, include/farmem) is user-space C11
+# (_Atomic, pthreads) that no kernel code includes: not checked here.
 while IFS= read -r -d '' f; do
 	run "$f" --no-tree --ignore "$ignore,PREFER_KERNEL_TYPES,BIT_MACRO" -f "$f"
-done < <(find lib include -type f \( -name '*.c' -o -name '*.h' \) ! -name '*_msr.h' -print0 2>/dev/null | sort -z)
+done < <(find lib include -type f \( -name '*.c' -o -name '*.h' \) ! -name '*_msr.h' \
+	! -path '*/farmem/*' -print0 2>/dev/null | sort -z)
 [ $n -gt 0 ] || echo "ok - checkpatch: nothing to check yet"
 exit $fail
