@@ -290,12 +290,20 @@ int main(void)
 	       (unsigned long long)d1[MM_LOADS_DRAM], (unsigned long long)d1[MM_DRAM_NODE0],
 	       (unsigned long long)d1[MM_DRAM_NODE1], (unsigned long long)d1[MM_LOADS_LLC],
 	       (unsigned long long)d1[MM_CYCLES]);
+	/*
+	 * The other node's DRAM sees the kernel's own traffic in the same
+	 * window (counters count all modes): timer interrupts and page walks
+	 * to page tables on node 0, which grow with wall time when the host
+	 * is loaded (0.5% of the steps on a quiet host, 1.04% with the guest
+	 * at 0.02 of reference speed).  A wrong node would show up as most
+	 * of the steps, so 5% still tells the nodes apart.
+	 */
 	check(d0[MM_DRAM_NODE0] >= CHASE_STEPS * 85 / 100 &&
-	      d0[MM_DRAM_NODE1] < CHASE_STEPS / 100, "chase_on_node0_from_node0_dram",
+	      d0[MM_DRAM_NODE1] < CHASE_STEPS / 20, "chase_on_node0_from_node0_dram",
 	      "%lu steps: %llu DRAM accesses on node 0, %llu on node 1", CHASE_STEPS,
 	      (unsigned long long)d0[MM_DRAM_NODE0], (unsigned long long)d0[MM_DRAM_NODE1]);
 	check(d1[MM_DRAM_NODE1] >= CHASE_STEPS * 85 / 100 &&
-	      d1[MM_DRAM_NODE0] < CHASE_STEPS / 100, "chase_on_node1_from_node1_dram",
+	      d1[MM_DRAM_NODE0] < CHASE_STEPS / 20, "chase_on_node1_from_node1_dram",
 	      "%lu steps: %llu DRAM accesses on node 1, %llu on node 0", CHASE_STEPS,
 	      (unsigned long long)d1[MM_DRAM_NODE1], (unsigned long long)d1[MM_DRAM_NODE0]);
 	check(d1[MM_CYCLES_DATA] > d0[MM_CYCLES_DATA] * 3 / 2, "slow_node_costs_more",
