@@ -11,6 +11,7 @@
 #                 FUZZ_SECONDS (10), one TAP stream
 #   farmem-fuzz   each fuzzer for FUZZ_SECONDS (600)
 #   farmem-clean  remove build/farmem
+#   farmem-hitpath  the hit path of fm_deref() as compiled, counted
 
 FARMEM_OUT	:= build/farmem
 FARMEM_CC	?= gcc
@@ -74,3 +75,13 @@ farmem-fuzz: farmem-tests
 
 farmem-clean:
 	rm -rf $(FARMEM_OUT)
+
+# The dereference hit path as the compiler emits it (docs/farmem.md): the
+# instructions of fm_deref() up to the first ret, at -O2.
+.PHONY: farmem-hitpath
+farmem-hitpath:
+	@mkdir -p $(FARMEM_OUT)
+	@printf '#include "farmem/farmem.h"\nvoid *fm_probe(fm_ptr_t *p) { return fm_deref(p); }\n' | \
+		$(FARMEM_CC) -std=gnu11 -O2 -Iinclude -x c -c -o $(FARMEM_OUT)/hitpath.o -
+	@objdump -d --no-show-raw-insn $(FARMEM_OUT)/hitpath.o | \
+		awk '/<fm_probe>:/ { on = 1; next } on && NF { print; if ($$2 == "ret") { print n " instructions on the hit path before its ret"; exit } n++ }'

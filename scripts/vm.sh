@@ -110,7 +110,8 @@ fi
 # Every report the judge below looks for must reach the serial console:
 # WARN() and lockdep print at KERN_WARNING (4) and the default level (4),
 # and the console shows levels below loglevel= only, so 5 is the least
-# that lets them through (4 hid them; tests/tooling/run.sh checks this).
+# that lets them through (at 4 a WARN went unseen; tests/tooling/run.sh
+# checks that a WARN and a lockdep report each fail the run).
 console_loglevel=5
 qemu_args=(
 	"${accel[@]}" -cpu "qemu64,+svm,+npt$cpu_opts" -smp "$smp" -m 2G
@@ -180,11 +181,11 @@ grep -v 'TCG doesn.t support requested feature' "$work/qemu.out" | sed 's/^/  qe
 # that happens to say "WARNING" does not count.
 splat_re='\] (BUG:|WARNING:|Oops|Kernel panic|kernel BUG|general protection fault|KASAN|UBSAN|.*possible circular locking|.*inconsistent lock state|.*possible recursive locking|.*suspicious RCU usage|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|watchdog: BUG: soft lockup|.*hard LOCKUP|.*rcu_.*detected stall|unreferenced object|Call Trace:)'
 
-# The lines of text $1 (stdin) that start a report: any match but a bare
-# "Call Trace:" when a better one is there.
+# The lines of the text on stdin that start a report, as "NUMBER:LINE": any
+# match but a bare "Call Trace:" when a better one is there.
 report_lines() {
 	local all
-	all=$(grep -E "$splat_re" || true)
+	all=$(grep -nE "$splat_re" || true)
 	printf '%s\n' "$all" | grep -v 'Call Trace:' || printf '%s\n' "$all"
 }
 
@@ -206,7 +207,7 @@ for entry in "${plan[@]}"; do
 	if [ -z "$rc" ]; then
 		why="no result (guest died or hung during it)"
 	elif printf '%s\n' "$block" | grep -E "$splat_re" >/dev/null; then
-		why="kernel report while it ran: $(printf '%s\n' "$block" | report_lines | head -1 | sed 's/^\[ *[0-9.]*\] //')"
+		why="kernel report while it ran: $(printf '%s\n' "$block" | report_lines | head -1 | cut -d: -f2- | sed 's/^\[ *[0-9.]*\] //')"
 	elif [ "$rc" = 4 ]; then
 		echo "ok - vm($variant): $name # SKIP $(printf '%s\n' "$block" | grep -m1 -o 'SKIP.*' || echo skipped)"
 		continue
@@ -232,9 +233,8 @@ if grep -qE "$splat_re" "$log"; then
 	# Each report from two lines before its first line (a WARN's message
 	# comes first) to six after (a lockdep report's task and locks), up
 	# to 60 lines.
-	grep -nE "$splat_re" "$log" | { grep -v 'Call Trace:' || grep -nE "$splat_re" "$log"; } |
-		cut -d: -f1 | while read -r l; do
-			sed -n "$((l > 2 ? l - 2 : 1)),$((l + 6))p" "$log"; echo "--"; done |
+	report_lines < "$log" | cut -d: -f1 | while read -r l; do
+		sed -n "$((l > 2 ? l - 2 : 1)),$((l + 6))p" "$log"; echo "--"; done |
 		head -60 | sed 's/^/#   /'
 	fail=1
 elif ! grep -q '^MMV-ALL-DONE' "$log"; then
