@@ -13,16 +13,9 @@ logdir=$MMV_BUILD/check
 mkdir -p "$logdir"
 t0=$(date +%s)
 
-# step NAME CMD...: run, echo its output, count its TAP lines.
-step() {
-	local name=$1 rc out
-	shift
-	out=$logdir/$(echo "$name" | tr -c 'a-zA-Z0-9_-' '_').log
-	echo "=== $name ($(( $(date +%s) - t0 ))s)"
-	"$@" > >(tee "$out") 2>&1
-	rc=$?
-	sleep 0.1
-	local p f s
+# count NAME LOG RC: add a finished step's TAP lines to the totals.
+count() {
+	local name=$1 out=$2 rc=$3 p f s
 	p=$(grep -cE '^ok( |$)' "$out" | head -1); s=$(grep -cE '^ok( .*)?# SKIP' "$out" | head -1)
 	f=$(grep -cE '^not ok( |$)' "$out" | head -1)
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
@@ -30,7 +23,45 @@ step() {
 		f=1
 	fi
 	passed=$((passed + p - s)); skipped=$((skipped + s)); failed=$((failed + f))
+}
+
+logname() { echo "$logdir/$(echo "$1" | tr -c 'a-zA-Z0-9_-' '_').log"; }
+
+# step NAME CMD...: run, echo its output, count its TAP lines.
+step() {
+	local name=$1 rc out
+	shift
+	out=$(logname "$name")
+	echo "=== $name ($(( $(date +%s) - t0 ))s)"
+	"$@" > >(tee "$out") 2>&1
+	rc=$?
+	sleep 0.1
+	count "$name" "$out" $rc
 	return $rc
+}
+
+# bg_step NAME CMD...: start a step beside the ones that follow (a TCG guest
+# keeps one host core busy, most of the time, and the machine has two);
+# bg_collect waits for each, then prints and counts its output.
+bg_names=() bg_pids=()
+bg_step() {
+	local name=$1 out
+	shift
+	out=$(logname "$name")
+	echo "=== $name (started beside the next steps at $(( $(date +%s) - t0 ))s)"
+	( "$@" > "$out" 2>&1; echo $? > "$out.rc" ) &
+	bg_names+=("$name") bg_pids+=($!)
+}
+bg_collect() {
+	local i name out
+	for i in "${!bg_pids[@]}"; do
+		name=${bg_names[$i]} out=$(logname "${bg_names[$i]}")
+		wait "${bg_pids[$i]}"
+		echo "=== $name (finished by $(( $(date +%s) - t0 ))s)"
+		cat "$out"
+		count "$name" "$out" "$(cat "$out.rc" 2>/dev/null || echo 1)"
+	done
+	bg_names=() bg_pids=()
 }
 
 # A build step prints one TAP line for itself.
@@ -76,6 +107,8 @@ if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
 	# Each suite lists the tests make check runs in selftests/<suite>/check.list.
 	# A suite whose list has a line "#! cpu-opts PROP=VAL,..." needs those
 	# QEMU CPU options and runs in a VM of its own; the others share one.
+	# A line "#! beside" starts that VM first, beside the others (the
+	# longest suite: it would otherwise leave a host core idle throughout).
 	vm_tests=() own_vms=()
 	for list in selftests/*/check.list; do
 		suite=$(basename "$(dirname "$list")")
@@ -83,19 +116,26 @@ if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
 		if [ -n "$opts" ]; then own_vms+=("$suite"); continue; fi
 		for t in $(sed 's/#.*//' "$list"); do vm_tests+=(--test "$suite/$t"); done
 	done
-	step "VM selftests (debug kernel: DEBUG_VM, lockdep, KASAN)" \
-		bash scripts/vm.sh --variant debug --timeout 900 \
-		--cpu-opts "$WALK_CPU_OPTS" "${vm_tests[@]}"
+	# The suites marked "beside" first, so they start first.
+	mapfile -t own_vms < <(for suite in "${own_vms[@]}"; do
+		grep -qE '^#! *beside *$' "selftests/$suite/check.list" && echo "0 $suite" || echo "1 $suite"
+	done | sort | cut -d' ' -f2)
 	for suite in "${own_vms[@]}"; do
 		list=selftests/$suite/check.list
 		opts=$(sed -n 's/^#! *cpu-opts *//p' "$list" | head -1)
 		suite_tests=()
 		for t in $(sed 's/#.*//' "$list"); do suite_tests+=(--test "$suite/$t"); done
-		step "VM selftests $suite (debug kernel, -cpu ...,$opts)" \
+		how=step
+		grep -qE '^#! *beside *$' "$list" && how=bg_step
+		$how "VM selftests $suite (debug kernel, -cpu ...,$opts)" \
 			bash scripts/vm.sh --variant debug --timeout 1500 --test-timeout 1200 \
 			--cpu-opts "$WALK_CPU_OPTS,$opts" "${suite_tests[@]}"
 	done
+	step "VM selftests (debug kernel: DEBUG_VM, lockdep, KASAN)" \
+		bash scripts/vm.sh --variant debug --timeout 900 \
+		--cpu-opts "$WALK_CPU_OPTS" "${vm_tests[@]}"
 	step "tooling self-test (VM side)" bash tests/tooling/run.sh vm
+	bg_collect
 else
 	echo "not ok - VM selftests: not run, the guest did not build"
 	failed=$((failed + 1))

@@ -162,18 +162,47 @@ expect_in() {
 	fi
 }
 
+# vm_boot NAME ARGS...: a VM run (scripts/vm.sh ARGS) in the background, its
+# output and exit status kept as $vmtmp/NAME.out and .rc; vm_result NAME
+# prints the output and returns the status once vm_tests has waited.  The
+# boots run side by side: each guest spends most of its time asleep.
+vm_boot() {
+	local name=$1
+	shift
+	( bash "$top/scripts/vm.sh" --quiet --variant debug "$@" > "$vmtmp/$name.out" 2>&1
+	  echo $? > "$vmtmp/$name.rc" ) &
+}
+vm_result() {
+	cat "$vmtmp/$1.out"
+	return "$(cat "$vmtmp/$1.rc" 2>/dev/null || echo 125)"
+}
+
 vm_tests() {
+	local out rc
+	vmtmp=$(mktemp -d)
+	trap 'rm -rf "$vmtmp"' EXIT
 	# One boot: a crashing binary, one that never ends, one missing, and
 	# commands that carry backslashes, quotes, $ and parentheses, which the
 	# runner must treat as data from the plan to the result.
-	local out rc
 	local c_bs='x=$(printf "%s" "a\nb\\c"); [ "$x" = "a\nb\\c" ] && echo "got a\nb\\c"'
 	local c_q="echo \"it's (quoted) \$((6 * 7)) '\\\$HOME'\" | grep -q \"(quoted) 42 '\\\$HOME'\""
 	local c_sp='  [ "(  )" = "(  )" ]  '
 	local c_fail='printf "%s\n" "a\\b"; exit 3'
-	out=$(bash "$top/scripts/vm.sh" --quiet --variant debug --test-timeout 8 \
+	vm_boot harness --test-timeout 8 \
 		--test harness/crash_on_purpose --test harness/hang_on_purpose \
-		--test no/such_test --run "$c_bs" --run "$c_q" --run "$c_sp" --run "$c_fail" 2>&1)
+		--test no/such_test --run "$c_bs" --run "$c_q" --run "$c_sp" --run "$c_fail"
+	# Kernel reports on purpose (tests/tooling/splat).
+	local ko=/lib/modules/extra/mmv_splat.ko
+	vm_boot splat \
+		--run "insmod $ko what=bogus" --run "insmod $ko what=warn && rmmod mmv_splat" \
+		--run "insmod $ko what=lockdep && rmmod mmv_splat" --run "true"
+	# A guest counted at a quarter of reference speed.
+	vm_boot slow --test-timeout 4 --refclock-scale 250 --run "sleep 12" --run "sleep 1000"
+	# A guest that never finishes.
+	vm_boot hung --timeout 45 --test-timeout 600 --run "sleep 100000"
+	wait
+
+	out=$(vm_result harness)
 	expect_nonzero "vm: a run with failing tests exits non-zero" $?
 	expect_in "vm: a crashing test binary fails the run" \
 		'^not ok - vm\(debug\): harness/crash_on_purpose # crashed \(signal 11\)' "$out"
@@ -193,10 +222,7 @@ vm_tests() {
 	# report must each fail the test that caused it and the run, quoted;
 	# a test after them still passes.  The console must let KERN_WARNING
 	# through for either to be seen at all.
-	local ko=/lib/modules/extra/mmv_splat.ko
-	out=$(bash "$top/scripts/vm.sh" --quiet --variant debug \
-		--run "insmod $ko what=bogus" --run "insmod $ko what=warn && rmmod mmv_splat" \
-		--run "insmod $ko what=lockdep && rmmod mmv_splat" --run "true" 2>&1)
+	out=$(vm_result splat)
 	expect_nonzero "vm: a run with kernel reports exits non-zero" $?
 	expect_in "vm: a bad module parameter is refused, without a report" \
 		"^not ok - vm\\(debug\\): run: insmod $ko what=bogus # exit status [1-9]" "$out"
@@ -212,9 +238,7 @@ vm_tests() {
 	# A guest measured at a quarter of reference speed: 12 s of wall time
 	# is 3 reference s, inside a 4 s limit; a test that sleeps on is
 	# killed only after about 16 s of wall time.
-	out=$(bash "$top/scripts/vm.sh" --quiet --variant debug --test-timeout 4 \
-		--refclock-scale 250 --run "sleep 12" --run "sleep 1000" 2>&1)
-	rc=$?
+	out=$(vm_result slow)
 	expect_in "vm: limits stretch on a slow guest: 12 s wall passes a 4 s limit" \
 		'^ok - vm\(debug\): run: sleep 12$' "$out"
 	expect_in "vm: ... and a test past the scaled limit is killed after more wall time" \
@@ -222,8 +246,7 @@ vm_tests() {
 
 	expect_fail "vm: a hung guest times out with a clear message" \
 		'did not finish within 45 reference s \(ran [0-9]+ s wall: boot [0-9]+ s' \
-		bash "$top/scripts/vm.sh" --quiet --variant debug --timeout 45 --test-timeout 600 \
-		--run "sleep 100000"
+		vm_result hung
 	expect_fail "vm: bad arguments are rejected" 'unknown argument' \
 		bash "$top/scripts/vm.sh" --bogus
 	expect_fail "vm: a command with a newline is rejected before booting" 'holds a newline' \
