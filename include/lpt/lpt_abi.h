@@ -73,8 +73,9 @@
  * Index node: 16 bytes, two little-endian 64-bit words, four per line.
  *
  * w0:
- *   [1:0]    kind    0 EMPTY (nothing mapped here), 1 INNER, 2 LEAF,
- *                    3 reserved (walk faults)
+ *   [1:0]    kind    0 EMPTY (nothing mapped here), 1 INNER, 2 LEAF (a
+ *                    gapped table of tagged slots), 3 DIRECT (a table of
+ *                    untagged 8-byte PTEs, one per granule; ABI version 2)
  *   [7:2]    shift   model input x = vpn >> shift
  *   [28:8]   slope   unsigned 1.20 fixed point, in [0, 2)
  *   [62:29]  ptr     LEAF:  table physical address bits [45:12]
@@ -82,13 +83,16 @@
  *                           [56:45] fan-out minus one, [62:57] reserved 0
  *   [63]     reserved, must be zero
  * w1:
- *   [7:0]    aux     LEAF: table size in 4 KiB pages minus one;
+ *   [7:0]    aux     LEAF, DIRECT: table size in 4 KiB pages minus one;
  *                    INNER: reserved, must be zero
  *   [63:8]   intercept, signed 36.20 fixed point (56 bits)
  *
  * The model is y = slope * x + intercept, evaluated exactly in 44.20.
  * INNER: child = clamp(floor(y), 0, fanout - 1).
  * LEAF:  predicted slot p = floor(y); it must satisfy 0 <= p < slots.
+ * DIRECT: the slope is exactly 1 and the intercept a whole number, so
+ *        p = (vpn >> shift) + intercept names one granule and no other:
+ *        the slot's position is the page, and the slot needs no tag.
  *
  * Why not two full 64-bit words as in the paper: a node must also say where
  * its children or its table are and how big they are, or a walker fed a bad
@@ -101,6 +105,7 @@
 #define LPT_NODE_EMPTY		0
 #define LPT_NODE_INNER		1
 #define LPT_NODE_LEAF		2
+#define LPT_NODE_DIRECT		3
 #define LPT_NODE_KIND_MASK	0x3ULL
 #define LPT_NODE_SHIFT_SHIFT	2
 #define LPT_NODE_SHIFT_MASK	0x3fULL
@@ -155,6 +160,30 @@
 #define LPT_TAG_SIZE_MASK	0x3ULL
 #define LPT_TAG_VA_MASK		0x00007ffffffff000ULL
 #define LPT_TAG_RSVD_MASK	(~(LPT_TAG_VA_MASK | 0x7ULL))
+
+/*
+ * Direct table (ABI version 2): 8-byte x86-like PTEs, 512 per 4 KiB page,
+ * eight per line as in a radix page table; slot p holds the entry of
+ * granule (p - intercept) of the DIRECT node's shift (0, 9 or 18: 4 KiB,
+ * 2 MiB or 1 GiB granules; any other shift is a bad node).  Bit 7 is PS,
+ * as in x86 paging-structure entries:
+ *   shift 0:  PS=0 a 4 KiB page; PS=1 one of the 512 copies of a 2 MiB
+ *             page (PFN is the 2 MiB page's base: the walk translates the
+ *             whole 2 MiB page, and the OS ORs A/D over the copies).
+ *   shift 9:  PS=1 a 2 MiB page; PS=0 (P=1) a pointer to a sub-table, one
+ *             4 KiB page of 512 4 KiB PTEs (PS=0) for this granule: PFN is
+ *             its address and every other bit of the pointer must be 0.
+ *   shift 18: PS=1 a 1 GiB page; PS=0 with P set is reserved.
+ * A zero word is an unmapped page (no-entry); P clear and not zero is
+ * not-present (the OS may keep swap information there).  A huge PFN's low
+ * 9 or 18 bits are reserved, as in v1 slots.
+ */
+#define LPT_PTE_PS		(1ULL << 7)
+#define LPT_DIRECT_SLOT_BYTES	8
+#define LPT_DIRECT_SLOTS_PER_PAGE	512
+#define LPT_SUBTABLE_SLOTS	512
+/* What a sub-table pointer may hold besides P and the PFN: nothing. */
+#define LPT_SUBPTR_RSVD_MASK	(~(LPT_PTE_PFN_MASK | LPT_PTE_P))
 
 /* Page sizes (the 2-bit size field). */
 #define LPT_SIZE_4K		0
@@ -228,6 +257,12 @@ static inline uint32_t lpt_node_table_slots(uint64_t w1)
 	return (uint32_t)((w1 & LPT_NODE_AUX_MASK) + 1) * LPT_SLOTS_PER_PAGE;
 }
 
+static inline uint32_t lpt_node_direct_slots(uint64_t w1)
+{
+	return (uint32_t)((w1 & LPT_NODE_AUX_MASK) + 1) *
+	       LPT_DIRECT_SLOTS_PER_PAGE;
+}
+
 static inline uint32_t lpt_node_child(uint64_t w0)
 {
 	return (uint32_t)((w0 >> LPT_NODE_CHILD_SHIFT) & LPT_NODE_CHILD_MASK);
@@ -265,7 +300,14 @@ static inline int lpt_node_valid(uint64_t w0, uint64_t w1)
 		return 0;
 	if (kind == LPT_NODE_INNER)
 		return !(w0 & LPT_NODE_INNER_RSVD) && !(w1 & LPT_NODE_AUX_MASK);
-	return kind == LPT_NODE_LEAF || kind == LPT_NODE_EMPTY;
+	if (kind == LPT_NODE_DIRECT) {
+		unsigned int g = lpt_node_shift(w0);
+
+		return (g == 0 || g == 9 || g == 18) &&
+		       lpt_node_slope(w0) == LPT_FIX_ONE &&
+		       !(lpt_node_intercept(w1) & (LPT_FIX_ONE - 1));
+	}
+	return 1;	/* LEAF, EMPTY */
 }
 
 static inline uint64_t lpt_node_pack(unsigned int kind, unsigned int shift,
@@ -340,7 +382,7 @@ static inline uint64_t lpt_root_pack(uint64_t arena_pa, uint32_t pages,
  * radix table as usual.  The root applies to user-half addresses (below
  * 2^47) while the vCPU is not in SVM guest mode.
  *
- * LPT_CTL (read-only): [7:0] ABI version (1); [8] strict (a miss raises
+ * LPT_CTL (read-only): [7:0] ABI version (2: DIRECT leaves); [8] strict (a miss raises
  * #PF and the radix table is not walked); [9] cross-check (every LPT
  * translation is also walked, side-effect free, in the radix table and
  * compared); [31:16] walk-cache entries (0 = no walk cache).
@@ -353,7 +395,7 @@ static inline uint64_t lpt_root_pack(uint64_t arena_pa, uint32_t pages,
 #define LPT_MSR_COUNTER0	0x4c505510U
 #define LPT_MSR_LAST		0x4c5055ffU
 
-#define LPT_CTL_VERSION		1
+#define LPT_CTL_VERSION		2
 #define LPT_CTL_VERSION_MASK	0xffULL
 #define LPT_CTL_STRICT		(1ULL << 8)
 #define LPT_CTL_CROSSCHECK	(1ULL << 9)

@@ -37,7 +37,7 @@ struct lpt_lwc;
 /* Everything one walk did and produced. */
 struct lpt_walk {
 	uint64_t va;		/* input */
-	uint64_t pte;		/* PTE word of the matching slot */
+	uint64_t pte;		/* entry word as read (PS set: direct huge) */
 	uint64_t pa;		/* translated physical address */
 	uint64_t entry_pa;	/* physical address of the matching slot */
 	uint64_t lines[LPT_WALK_MAX_LINES];	/* lines read from memory */
@@ -49,6 +49,7 @@ struct lpt_walk {
 	uint32_t probes;	/* slots examined */
 	uint32_t displacement;	/* matching slot minus predicted slot */
 	uint32_t size;		/* LPT_SIZE_* of the translation */
+	uint32_t leaf_kind;	/* LPT_NODE_LEAF or _DIRECT reached, else 0 */
 	int fault;		/* enum lpt_fault; LPT_OK on success */
 	uint64_t fault_arg;	/* address or value that caused the fault */
 };
@@ -152,10 +153,12 @@ struct lpt_stats {
 	uint32_t nodes;		/* nodes in use in the arena */
 	uint32_t inner;
 	uint32_t leaves;
+	uint32_t direct_leaves;	/* of the leaves, DIRECT ones */
 	uint32_t empty;
 	uint32_t depth;		/* deepest root-to-leaf path */
 	uint32_t arena_pages;
-	uint64_t table_bytes;	/* all leaf tables */
+	uint64_t table_bytes;	/* all leaf tables and sub-tables */
+	uint64_t subtables;	/* 4 KiB sub-tables of direct 2 MiB leaves */
 	uint64_t max_table_bytes;
 	uint64_t slots;
 	uint64_t used_slots;	/* slots holding an entry (copies included) */

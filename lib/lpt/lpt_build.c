@@ -221,22 +221,35 @@ static bool icpt_ok(int64_t v)
 	return v >= LPT_ICPT_MIN && v <= LPT_ICPT_MAX;
 }
 
-/* One slot per granule over @span: collision free, gaps at the edges. */
+/* Slots of a direct table in the bytes the contiguity cap allows. */
+static uint64_t direct_cap(const struct bctx *b)
+{
+	return b->cap * (LPT_SLOT_BYTES / LPT_DIRECT_SLOT_BYTES);
+}
+
+/*
+ * A DIRECT leaf: one untagged 8-byte slot per granule over @span,
+ * collision free, gaps at the edges.
+ */
 static void direct_leaf(const struct bctx *b, unsigned int g, uint64_t x_lo,
-			uint64_t span, struct plan *pl)
+			uint64_t span, uint64_t sub_pages, struct plan *pl)
 {
 	uint64_t nslots, left;
 	int64_t icpt;
 
-	nslots = round_page_slots(span * b->t->p.ga_scale_pct / 100);
-	if (nslots > b->cap)
-		nslots = b->cap;
+	nslots = span * b->t->p.ga_scale_pct / 100 +
+		 LPT_DIRECT_SLOTS_PER_PAGE - 1;
+	nslots &= ~(uint64_t)(LPT_DIRECT_SLOTS_PER_PAGE - 1);
+	if (nslots > direct_cap(b))
+		nslots = direct_cap(b);
 	left = (nslots - span) / 2;
 	icpt = ((int64_t)left - (int64_t)x_lo) * LPT_FIX_ONE;
-	pl->w0 = lpt_node_pack(LPT_NODE_LEAF, g, LPT_FIX_ONE, 0);
+	pl->kind = LPT_NODE_DIRECT;
+	pl->w0 = lpt_node_pack(LPT_NODE_DIRECT, g, LPT_FIX_ONE, 0);
 	pl->w1 = lpt_node_pack_w1(icpt, 0);
 	pl->nslots = (uint32_t)nslots;
-	pl->extra = 0;
+	/* A 4 KiB page behind a sub-table costs its walk one more line. */
+	pl->extra = sub_pages;
 	pl->displaced = 0;
 	pl->ok = true;
 	plan_cost(b->t, pl);
@@ -256,16 +269,31 @@ static void eval_leaf(const struct bctx *b, size_t lo, size_t hi,
 	uint64_t span = x_hi - x_lo + 1;
 	uint64_t units = (b->pg[hi] - b->pg[lo]) >> g;
 	uint64_t nslots, used, left, ga, node[2];
+	uint64_t dx_lo = 0, dspan = 0, dunits = 0;
 	int64_t slope, icpt;
-	unsigned int k;
+	unsigned int k, dg = 0;
+	bool direct = true;
 
 	memset(pl, 0, sizeof(*pl));
 	pl->kind = LPT_NODE_LEAF;
 	pl->nodes = 1;
 	pl->depth = 1;
 	pl->keys = hi - lo;
-	if ((1ULL << lpt_size_order(gmax - gcls)) > p->max_copies)
-		return;
+
+	/*
+	 * The direct granule: 1 GiB for 1 GiB pages alone; 2 MiB where
+	 * 2 MiB pages cover at least as much as the 4 KiB ones (those go to
+	 * sub-tables); else 4 KiB, 2 MiB pages taking 512 copies each.
+	 */
+	if (n1)
+		direct = !n4 && !n2;
+	if (direct) {
+		dg = n1 ? 18 : (n2 && ((uint64_t)n2 * 512 >= n4 ||
+				       p->max_copies < 512) ? 9 : 0);
+		dx_lo = vpn_of(b, lo) >> dg;
+		dspan = ((end_of(b, hi - 1) - 1) >> dg) - dx_lo + 1;
+		dunits = (b->pg[hi] - b->pg[lo]) >> dg;
+	}
 
 	/*
 	 * Direct: one slot per granule, collision free; gaps at the edges.
@@ -274,12 +302,15 @@ static void eval_leaf(const struct bctx *b, size_t lo, size_t hi,
 	 * TIGHT_LINES lines of index: split when that is cheap, not at any
 	 * price under a small contiguity cap.
 	 */
-	if (span <= b->cap && span <= (uint64_t)p->cov_slots * units) {
-		if (span * p->ga_scale_pct / 100 > b->cap)
+	if (direct && dspan <= direct_cap(b) &&
+	    dspan <= (uint64_t)p->cov_slots * dunits) {
+		if (dspan * p->ga_scale_pct / 100 > direct_cap(b))
 			pl->penalty = (uint64_t)p->w_size * 1000 * TIGHT_LINES;
-		direct_leaf(b, g, x_lo, span, pl);
+		direct_leaf(b, dg, dx_lo, dspan, dg == 9 ? n4 : 0, pl);
 		return;
 	}
+	if ((1ULL << lpt_size_order(gmax - gcls)) > p->max_copies)
+		goto last_resort;
 
 	/*
 	 * Compact: slope ga * density, gaps spread through the table and
@@ -314,13 +345,21 @@ static void eval_leaf(const struct bctx *b, size_t lo, size_t hi,
 		return;
 	}
 
+last_resort:
 	/*
-	 * Last resort: direct past the coverage limit, costing as much as a
-	 * 1% collision rate at one extra reference.
+	 * Last resort: direct past the coverage limit, each multiple of the
+	 * limit costing as much as a 1% collision rate at one extra
+	 * reference: a table mostly of holes only where nothing else fits.
 	 */
-	if (span <= b->cap) {
-		pl->penalty = (uint64_t)p->w_coll * 1000;
-		direct_leaf(b, g, x_lo, span, pl);
+	if (direct && dspan <= direct_cap(b)) {
+		uint64_t over = dspan / ((uint64_t)p->cov_slots * (dunits ? dunits : 1));
+
+		memset(pl, 0, sizeof(*pl));
+		pl->nodes = 1;
+		pl->depth = 1;
+		pl->keys = hi - lo;
+		pl->penalty = (uint64_t)p->w_coll * 1000 * (over ? over : 1);
+		direct_leaf(b, dg, dx_lo, dspan, dg == 9 ? n4 : 0, pl);
 	}
 }
 
@@ -618,25 +657,35 @@ static int make_leaf(const struct bctx *b, size_t lo, size_t hi,
 	struct lpt_index *ix = b->ix;
 	uint64_t *node = &ix->arena[2 * idx];
 	struct lpt_leaf *lf = &ix->leaves[ix->nleaves];
-	size_t bytes = (size_t)pl->nslots * LPT_SLOT_BYTES;
+	bool direct = pl->kind == LPT_NODE_DIRECT;
 	struct lpt_page pg;
 	uint32_t first;
 	size_t i;
+	int ret;
 
 	memset(lf, 0, sizeof(*lf));
-	lf->tab = t->ops.alloc(t->ops.ctx, bytes, &lf->tab_pa);
+	lf->direct = direct;
+	lf->nslots = pl->nslots;
+	lf->tab = t->ops.alloc(t->ops.ctx, lpt_leaf_bytes(lf), &lf->tab_pa);
 	if (!lf->tab)
 		return -ENOMEM;
-	lf->nslots = pl->nslots;
 	lf->node = idx;
 	ix->leaf_of[idx] = ++ix->nleaves;
 	node[0] = pl->w0 | ((lf->tab_pa >> 12) & LPT_NODE_PTR_MASK) <<
 		  LPT_NODE_PTR_SHIFT;
-	node[1] = pl->w1 | (uint64_t)(pl->nslots / LPT_SLOTS_PER_PAGE - 1);
+	node[1] = pl->w1 |
+		  (uint64_t)(pl->nslots / lpt_leaf_page_slots(direct) - 1);
 	for (i = lo; i < hi; i++) {
 		pg.vpn = vpn_of(b, i);
 		pg.pte = b->m[i].pte;
 		pg.size = b->m[i].size;
+		if (direct) {
+			/* Only a sub-table allocation may fail here. */
+			ret = lpt_dtab_place(t, lf, node, &pg);
+			if (ret)
+				return ret == -ENOMEM ? ret : -EFAULT;
+			continue;
+		}
 		/* The plan simulated this placement; failing is a bug. */
 		if (lpt_gtab_place(lf, node, &pg, &first) < 0)
 			return -EFAULT;
@@ -661,7 +710,7 @@ static int materialise(const struct bctx *b, size_t lo, size_t hi,
 		node[1] = 0;
 		return 0;
 	}
-	if (pl->kind == LPT_NODE_LEAF)
+	if (pl->kind == LPT_NODE_LEAF || pl->kind == LPT_NODE_DIRECT)
 		return make_leaf(b, lo, hi, idx, pl);
 
 	fan = lpt_node_fanout(pl->w0);
@@ -714,7 +763,7 @@ static int check_maps(const struct lpt_map *m, size_t n)
 		if ((m[i].va & (bytes - 1)) || m[i].va >= LPT_VA_LIMIT ||
 		    LPT_VA_LIMIT - m[i].va < bytes)
 			return -EINVAL;
-		if ((m[i].pte & LPT_PTE_RSVD7) ||
+		if (!m[i].pte || (m[i].pte & LPT_PTE_RSVD7) ||
 		    (m[i].pte & LPT_PTE_PFN_MASK & (bytes - 1)))
 			return -EINVAL;
 		if (i && m[i - 1].va + lpt_size_bytes(m[i - 1].size) > m[i].va)

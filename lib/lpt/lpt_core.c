@@ -52,12 +52,13 @@ void __lpt_index_free(struct lpt *t, struct lpt_index *ix)
 	uint32_t i;
 
 	if (ix->leaves) {
-		for (i = 0; i < ix->nleaves; i++)
+		for (i = 0; i < ix->nleaves; i++) {
+			lpt_dtab_free_subs(t, &ix->leaves[i]);
 			if (ix->leaves[i].tab)
 				table_free(t, ix->leaves[i].tab,
 					   ix->leaves[i].tab_pa,
-					   (size_t)ix->leaves[i].nslots *
-					   LPT_SLOT_BYTES);
+					   lpt_leaf_bytes(&ix->leaves[i]));
+		}
 		__lpt_meta_free(t, ix->leaves, ix->cap * sizeof(*ix->leaves));
 	}
 	if (ix->arena)
@@ -135,10 +136,21 @@ int lpt_read8(void *ctx, uint64_t pa, uint64_t *val)
 	}
 	for (i = 0; i < ix->nleaves; i++) {
 		lf = &ix->leaves[i];
-		if (pa >= lf->tab_pa &&
-		    pa - lf->tab_pa < (uint64_t)lf->nslots * LPT_SLOT_BYTES) {
+		if (pa >= lf->tab_pa && pa - lf->tab_pa < lpt_leaf_bytes(lf)) {
 			*val = lf->tab[(pa - lf->tab_pa) / 8];
 			return 0;
+		}
+	}
+	/* Sub-tables last: a search through every 2 MiB-granule slot. */
+	for (i = 0; i < ix->nleaves; i++) {
+		uint64_t p;
+
+		lf = &ix->leaves[i];
+		for (p = 0; lf->sub && p < lf->nslots; p++) {
+			if (lf->sub[p].va && (pa & ~4095ULL) == lf->sub[p].pa) {
+				*val = lf->sub[p].va[(pa & 4095) / 8];
+				return 0;
+			}
 		}
 	}
 	return -1;
@@ -168,9 +180,10 @@ static struct lpt_leaf *leaf_at(struct lpt *t, uint32_t idx)
 	return l ? &t->ix.leaves[l - 1] : NULL;
 }
 
+/* A zero word is "unmapped" in a direct table, so no mapping has one. */
 static bool pte_ok(uint64_t pte, unsigned int size)
 {
-	return !(pte & LPT_PTE_RSVD7) &&
+	return pte && !(pte & LPT_PTE_RSVD7) &&
 	       !(pte & LPT_PTE_PFN_MASK & (lpt_size_bytes(size) - 1));
 }
 
@@ -197,18 +210,20 @@ static int rescale(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 	uint64_t cap = __lpt_leaf_cap_slots(t), grow = growth_slots(t, node);
 	uint64_t ln = t0 < 0 ? (uint64_t)-t0 : 0;
 	uint64_t rn = t1 >= (int64_t)lf->nslots ? (uint64_t)t1 - lf->nslots + 1 : 0;
-	uint64_t la, ra, total, *tab, pa;
+	uint64_t la, ra, total, *tab, pa, per_page = lpt_leaf_page_slots(lf->direct);
+	size_t slot_bytes = lf->direct ? LPT_DIRECT_SLOT_BYTES : LPT_SLOT_BYTES;
+	struct lpt_sub *sub = NULL;
 	int64_t icpt;
 
+	if (lf->direct)
+		cap *= LPT_SLOT_BYTES / LPT_DIRECT_SLOT_BYTES;
 	la = ln ? ln + grow : 0;
 	ra = rn ? rn + grow : 0;
-	total = (lf->nslots + la + ra + LPT_SLOTS_PER_PAGE - 1) &
-		~(uint64_t)(LPT_SLOTS_PER_PAGE - 1);
+	total = (lf->nslots + la + ra + per_page - 1) & ~(per_page - 1);
 	if (total > cap) {
 		la = ln;
 		ra = rn;
-		total = (lf->nslots + la + ra + LPT_SLOTS_PER_PAGE - 1) &
-			~(uint64_t)(LPT_SLOTS_PER_PAGE - 1);
+		total = (lf->nslots + la + ra + per_page - 1) & ~(per_page - 1);
 		if (total > cap)
 			return LPT_NEED_RETRAIN;
 	}
@@ -221,17 +236,30 @@ static int rescale(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 	if (icpt > LPT_ICPT_MAX)
 		return LPT_NEED_RETRAIN;
 
-	tab = t->ops.alloc(t->ops.ctx, (size_t)total * LPT_SLOT_BYTES, &pa);
-	if (!tab)
+	if (lf->sub) {
+		sub = __lpt_meta_alloc(t, (size_t)total * sizeof(*sub));
+		if (!sub)
+			return -ENOMEM;
+		memset(sub, 0, (size_t)total * sizeof(*sub));
+		memcpy(&sub[la], lf->sub, (size_t)lf->nslots * sizeof(*sub));
+	}
+	tab = t->ops.alloc(t->ops.ctx, (size_t)total * slot_bytes, &pa);
+	if (!tab) {
+		__lpt_meta_free(t, sub, (size_t)total * sizeof(*sub));
 		return -ENOMEM;
-	memcpy(&tab[2 * la], lf->tab, (size_t)lf->nslots * LPT_SLOT_BYTES);
+	}
+	memcpy((char *)tab + la * slot_bytes, lf->tab, lpt_leaf_bytes(lf));
 	/* Table contents, then the pointer, then the size (lpt_seam.h). */
 	lpt_wmb();
 	node[0] = (node[0] & ~(LPT_NODE_PTR_MASK << LPT_NODE_PTR_SHIFT)) |
 		  ((pa >> 12) & LPT_NODE_PTR_MASK) << LPT_NODE_PTR_SHIFT;
 	lpt_wmb();
-	node[1] = lpt_node_pack_w1(icpt, total / LPT_SLOTS_PER_PAGE - 1);
-	table_free(t, lf->tab, lf->tab_pa, (size_t)lf->nslots * LPT_SLOT_BYTES);
+	node[1] = lpt_node_pack_w1(icpt, total / per_page - 1);
+	table_free(t, lf->tab, lf->tab_pa, lpt_leaf_bytes(lf));
+	if (sub) {
+		__lpt_meta_free(t, lf->sub, (size_t)lf->nslots * sizeof(*sub));
+		lf->sub = sub;
+	}
 	lf->tab = tab;
 	lf->tab_pa = pa;
 	lf->nslots = (uint32_t)total;
@@ -241,9 +269,10 @@ static int rescale(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 }
 
 /*
- * Grow a leaf in an EMPTY child: a direct (one slot per granule) table of
- * the minimum insertion distance, capped by the oracle, with the page in
- * the middle since we cannot yet tell which way the region will grow.
+ * Grow a leaf in an EMPTY child: a DIRECT table (one 8-byte slot per
+ * granule) of the minimum insertion distance, capped by the oracle, with
+ * the page in the middle since we cannot yet tell which way the region
+ * will grow.
  */
 static int new_leaf(struct lpt *t, uint32_t idx, unsigned int size,
 		    uint64_t vpn)
@@ -256,14 +285,16 @@ static int new_leaf(struct lpt *t, uint32_t idx, unsigned int size,
 
 	if (ix->nleaves >= ix->cap || ix->leaf_of[idx])
 		return LPT_NEED_RETRAIN;
-	n = ((t->p.min_insert_dist >> 12) >> g) + LPT_SLOTS_PER_PAGE - 1;
-	n &= ~(uint64_t)(LPT_SLOTS_PER_PAGE - 1);
+	cap *= LPT_SLOT_BYTES / LPT_DIRECT_SLOT_BYTES;
+	n = ((t->p.min_insert_dist >> 12) >> g) + LPT_DIRECT_SLOTS_PER_PAGE - 1;
+	n &= ~(uint64_t)(LPT_DIRECT_SLOTS_PER_PAGE - 1);
 	if (n > cap)
 		n = cap;
-	if (n < LPT_SLOTS_PER_PAGE)
-		n = LPT_SLOTS_PER_PAGE;
+	if (n < LPT_DIRECT_SLOTS_PER_PAGE)
+		n = LPT_DIRECT_SLOTS_PER_PAGE;
+	/* Whole granules on either side: a 2 MiB page's copies fit too. */
 	icpt = ((int64_t)(n / 2) - (int64_t)(vpn >> g)) * LPT_FIX_ONE;
-	tab = t->ops.alloc(t->ops.ctx, (size_t)n * LPT_SLOT_BYTES, &pa);
+	tab = t->ops.alloc(t->ops.ctx, (size_t)n * LPT_DIRECT_SLOT_BYTES, &pa);
 	if (!tab)
 		return -ENOMEM;
 	lf = &ix->leaves[ix->nleaves];
@@ -271,6 +302,7 @@ static int new_leaf(struct lpt *t, uint32_t idx, unsigned int size,
 	lf->tab = tab;
 	lf->tab_pa = pa;
 	lf->nslots = (uint32_t)n;
+	lf->direct = true;
 	lf->node = idx;
 	ix->leaf_of[idx] = ++ix->nleaves;
 	node = &ix->arena[2 * idx];
@@ -278,9 +310,9 @@ static int new_leaf(struct lpt *t, uint32_t idx, unsigned int size,
 	 * EMPTY -> LEAF: a reader pairing the new w0 with the EMPTY node's
 	 * zero w1 sees a one-page table at intercept 0, inside the table.
 	 */
-	node[1] = lpt_node_pack_w1(icpt, n / LPT_SLOTS_PER_PAGE - 1);
+	node[1] = lpt_node_pack_w1(icpt, n / LPT_DIRECT_SLOTS_PER_PAGE - 1);
 	lpt_wmb();
-	node[0] = lpt_node_pack(LPT_NODE_LEAF, g, LPT_FIX_ONE, pa >> 12);
+	node[0] = lpt_node_pack(LPT_NODE_DIRECT, g, LPT_FIX_ONE, pa >> 12);
 	t->ev.new_leaves++;
 	t->ev.generation++;
 	return 0;
@@ -299,6 +331,43 @@ static int need_retrain(struct lpt *t)
 {
 	t->ev.retrain_requests++;
 	return LPT_NEED_RETRAIN;
+}
+
+/* lpt_insert() into a DIRECT leaf: the slot is known, only room may lack. */
+static int insert_direct(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
+			 const struct lpt_page *pg)
+{
+	uint64_t last = pg->vpn + lpt_pages_of(pg->size) - 1;
+	int64_t t0, t1;
+	int ret;
+
+	if (lpt_dtab_overlaps(lf, node, pg->vpn, pg->size))
+		return -EEXIST;
+	if (!lpt_dtab_fits(lpt_node_shift(node[0]), pg->size))
+		return need_retrain(t);
+	/*
+	 * 2 MiB pages are copies in a 4 KiB-granule leaf, 4 KiB of table
+	 * each: fine among many 4 KiB pages, but a leaf that THPs would
+	 * dominate (one grown for a 4 KiB anchor, say) gets its own granule
+	 * from a retrain, as the builder gives such a range (lpt_build.c).
+	 */
+	if (pg->size == LPT_SIZE_2M && !lpt_node_shift(node[0]) &&
+	    (lf->n2m + 1) * 512 > lf->npages - lf->n2m)
+		return need_retrain(t);
+	t0 = lpt_gtab_pred(node, pg->vpn);
+	t1 = lpt_gtab_pred(node, last);
+	if (t0 < 0 || t1 >= (int64_t)lf->nslots) {
+		ret = rescale(t, lf, node, t0, t1);
+		if (ret)
+			return ret == LPT_NEED_RETRAIN ? need_retrain(t) : ret;
+	}
+	ret = lpt_dtab_place(t, lf, node, pg);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret)
+		return need_retrain(t);
+	t->ev.inserts++;
+	return 0;
 }
 
 int lpt_insert(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size)
@@ -334,6 +403,8 @@ int lpt_insert(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size)
 	if (!lf)
 		return need_retrain(t);
 	node = &t->ix.arena[2 * idx];
+	if (lf->direct)
+		return insert_direct(t, lf, node, &pg);
 	if (lpt_gtab_overlaps(lf, node, pg.vpn, size))
 		return -EEXIST;
 	t0 = lpt_gtab_pred(node, pg.vpn);
@@ -353,76 +424,124 @@ int lpt_insert(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size)
 	return 0;
 }
 
-/* Leaf, node and matching slot of the page containing @va. */
-int __lpt_find_page(struct lpt *t, uint64_t va, struct lpt_leaf **lfp,
-		    uint64_t **nodep, uint32_t *slot)
+/* Leaf, node and entry of the page containing @va. */
+int __lpt_find_page(struct lpt *t, uint64_t va, struct lpt_pref *pr)
 {
-	uint32_t idx;
+	uint32_t idx, slot;
 
 	if (va >= LPT_VA_LIMIT || route(t, va >> 12, &idx) != LPT_OK)
 		return -ENOENT;
-	*lfp = leaf_at(t, idx);
-	if (!*lfp)
+	pr->lf = leaf_at(t, idx);
+	if (!pr->lf)
 		return -ENOENT;
-	*nodep = &t->ix.arena[2 * idx];
-	return lpt_gtab_find(*lfp, *nodep, va >> 12, slot);
+	pr->node = &t->ix.arena[2 * idx];
+	if (pr->lf->direct) {
+		if (lpt_dtab_find(pr->lf, pr->node, va >> 12, &pr->d))
+			return -ENOENT;
+		pr->vpn = pr->d.vpn;
+		pr->size = pr->d.size;
+		return 0;
+	}
+	if (lpt_gtab_find(pr->lf, pr->node, va >> 12, &slot))
+		return -ENOENT;
+	pr->tag = lpt_slot(pr->lf, slot)[1];
+	pr->vpn = (pr->tag & LPT_TAG_VA_MASK) >> 12;
+	pr->size = lpt_tag_size(pr->tag);
+	return 0;
+}
+
+int __lpt_page_erase(struct lpt *t, struct lpt_pref *pr)
+{
+	if (pr->lf->direct) {
+		lpt_dtab_erase(t, pr->lf, pr->node, &pr->d);
+		return 1;
+	}
+	return lpt_gtab_erase(pr->lf, pr->node, pr->tag) != 0;
+}
+
+uint64_t __lpt_page_test_clear(struct lpt_pref *pr, uint64_t clear)
+{
+	if (pr->lf->direct)
+		return lpt_dtab_test_clear(pr->node, &pr->d, clear);
+	return lpt_gtab_test_clear(pr->lf, pr->node, pr->tag, clear);
 }
 
 int lpt_remove(struct lpt *t, uint64_t va)
 {
-	struct lpt_leaf *lf;
-	uint64_t *node;
-	uint32_t slot;
+	struct lpt_pref pr;
 
-	if (__lpt_find_page(t, va, &lf, &node, &slot))
+	if (__lpt_find_page(t, va, &pr))
 		return -ENOENT;
-	lpt_gtab_erase(lf, node, lpt_slot(lf, slot)[1]);
+	__lpt_page_erase(t, &pr);
 	t->ev.removes++;
 	return 0;
 }
 
 int lpt_update(struct lpt *t, uint64_t va, uint64_t pte)
 {
-	struct lpt_leaf *lf;
-	uint64_t *node, tag;
-	uint32_t slot;
+	struct lpt_pref pr;
 
-	if (__lpt_find_page(t, va, &lf, &node, &slot))
+	if (__lpt_find_page(t, va, &pr))
 		return -ENOENT;
-	tag = lpt_slot(lf, slot)[1];
-	if (!pte_ok(pte, lpt_tag_size(tag)))
+	if (!pte_ok(pte, pr.size))
 		return -EINVAL;
-	lpt_gtab_set_pte(lf, node, tag, pte);
+	if (pr.lf->direct)
+		lpt_dtab_set_pte(pr.node, &pr.d, pte);
+	else
+		lpt_gtab_set_pte(pr.lf, pr.node, pr.tag, pte);
 	return 0;
+}
+
+struct collect_ctx {
+	struct lpt_map *out;
+	size_t max, n;
+};
+
+static void collect_direct(void *arg, struct lpt_leaf *lf,
+			   const uint64_t *node, const struct lpt_dref *r)
+{
+	struct collect_ctx *c = arg;
+
+	if (c->out && c->n < c->max) {
+		c->out[c->n].va = r->vpn << 12;
+		c->out[c->n].pte = lpt_dtab_pte(node, r);
+		c->out[c->n].size = r->size;
+	}
+	c->n++;
 }
 
 size_t lpt_collect(struct lpt *t, struct lpt_map *out, size_t max)
 {
 	const struct lpt_index *ix = &t->ix;
-	size_t n = 0;
+	struct collect_ctx c = { .out = out, .max = max };
 	uint64_t pte, tag;
 	uint32_t i, s;
 
 	for (i = 0; i < ix->nleaves; i++) {
-		const struct lpt_leaf *lf = &ix->leaves[i];
+		struct lpt_leaf *lf = &ix->leaves[i];
 		const uint64_t *node = &ix->arena[2 * lf->node];
 
+		if (lf->direct) {
+			lpt_dtab_for_each(lf, node, 0, lf->nslots - 1,
+					  collect_direct, &c);
+			continue;
+		}
 		for (s = 0; s < lf->nslots; s++) {
 			tag = lpt_slot(lf, s)[1];
 			if (!(tag & LPT_TAG_V) ||
 			    !lpt_gtab_is_first(lf, node, s, &pte))
 				continue;
-			if (out && n < max) {
-				out[n].va = tag & LPT_TAG_VA_MASK;
-				out[n].pte = pte;
-				out[n].size = lpt_tag_size(tag);
+			if (out && c.n < max) {
+				out[c.n].va = tag & LPT_TAG_VA_MASK;
+				out[c.n].pte = pte;
+				out[c.n].size = lpt_tag_size(tag);
 			}
-			n++;
+			c.n++;
 		}
 	}
-	if (out && n <= max)
-		lpt_sort_maps(out, n);
-	return n;
+	if (out && c.n <= max)
+		lpt_sort_maps(out, c.n);
+	return c.n;
 }
 
 static void swap_index(struct lpt *t, struct lpt_index *nix)
@@ -488,6 +607,19 @@ int lpt_map_page(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size)
 	return lpt_retrain(t, &m, 1);
 }
 
+struct stats_ctx {
+	struct lpt_stats *s;
+};
+
+static void stats_direct(void *arg, struct lpt_leaf *lf,
+			 const uint64_t *node, const struct lpt_dref *r)
+{
+	struct stats_ctx *c = arg;
+
+	c->s->pages++;
+	c->s->pages_by_size[r->size % LPT_NR_SIZES]++;
+}
+
 void lpt_get_stats(const struct lpt *t, struct lpt_stats *s)
 {
 	const struct lpt_index *ix = &t->ix;
@@ -504,6 +636,10 @@ void lpt_get_stats(const struct lpt *t, struct lpt_stats *s)
 		case LPT_NODE_INNER:
 			s->inner++;
 			break;
+		case LPT_NODE_DIRECT:
+			s->direct_leaves++;
+			s->leaves++;
+			break;
 		case LPT_NODE_LEAF:
 			s->leaves++;
 			break;
@@ -514,12 +650,22 @@ void lpt_get_stats(const struct lpt *t, struct lpt_stats *s)
 	for (i = 0; i < ix->nleaves; i++) {
 		const struct lpt_leaf *lf = &ix->leaves[i];
 		const uint64_t *node = &ix->arena[2 * lf->node];
-		uint64_t bytes = (uint64_t)lf->nslots * LPT_SLOT_BYTES;
+		uint64_t bytes = lpt_leaf_bytes(lf);
 
-		s->table_bytes += bytes;
 		if (bytes > s->max_table_bytes)
 			s->max_table_bytes = bytes;
-		s->slots += lf->nslots;
+		bytes += lf->nsub * 4096;
+		s->table_bytes += bytes;
+		s->slots += lf->nslots + lf->nsub * LPT_SUBTABLE_SLOTS;
+		s->subtables += lf->nsub;
+		if (lf->direct) {
+			struct stats_ctx c = { .s = s };
+
+			lpt_dtab_for_each((struct lpt_leaf *)lf, node, 0,
+					  lf->nslots - 1, stats_direct, &c);
+			s->used_slots += lf->used;
+			continue;
+		}
 		for (sl = 0; sl < lf->nslots; sl++) {
 			tag = lpt_slot(lf, sl)[1];
 			if (!(tag & LPT_TAG_V))

@@ -9,16 +9,38 @@
 
 #include "lpt.h"
 
+/* A 2 MiB-granule direct slot's sub-table of 512 4 KiB PTEs. */
+struct lpt_sub {
+	uint64_t *va;		/* NULL: the slot has none */
+	uint64_t pa;
+	uint32_t n;		/* entries in use */
+};
+
 /* CPU-side view of one leaf: where its table is and what it holds. */
 struct lpt_leaf {
-	uint64_t *tab;		/* CPU pointer, two words per slot */
+	uint64_t *tab;		/* CPU pointer: two words per slot, one if direct */
 	uint64_t tab_pa;
 	uint32_t nslots;
 	uint32_t node;		/* arena index of the leaf node */
+	bool direct;		/* DIRECT node: untagged 8-byte slots */
+	struct lpt_sub *sub;	/* direct, 2 MiB granule: per slot; or NULL */
+	uint64_t nsub;		/* sub-tables in use */
 	uint64_t npages;	/* mappings stored (each huge page once) */
+	uint64_t n2m;		/* of which 2 MiB pages (direct leaves) */
 	uint64_t used;		/* slots holding an entry */
 	uint64_t displaced;	/* mappings whose first copy is off-slot */
 };
+
+static inline size_t lpt_leaf_bytes(const struct lpt_leaf *lf)
+{
+	return (size_t)lf->nslots *
+	       (lf->direct ? LPT_DIRECT_SLOT_BYTES : LPT_SLOT_BYTES);
+}
+
+static inline uint32_t lpt_leaf_page_slots(bool direct)
+{
+	return direct ? LPT_DIRECT_SLOTS_PER_PAGE : LPT_SLOTS_PER_PAGE;
+}
 
 /* Hardware-visible index plus its bookkeeping; replaced whole on build. */
 struct lpt_index {
@@ -70,6 +92,35 @@ bool lpt_gtab_copy_window(const struct lpt_leaf *lf, const uint64_t *node,
 uint64_t lpt_gtab_test_clear(struct lpt_leaf *lf, const uint64_t *node,
 			     uint64_t tag, uint64_t clear);
 
+/* lpt_dtab.c: direct-table operations on one DIRECT leaf. */
+struct lpt_dref {		/* where one page's entry is */
+	uint64_t vpn;		/* page base */
+	unsigned int size;
+	uint64_t slot;		/* leaf slot of its (first) entry */
+	uint64_t *word;		/* its (first) entry word */
+};
+
+typedef void (*lpt_dtab_fn)(void *arg, struct lpt_leaf *lf,
+			    const uint64_t *node, const struct lpt_dref *r);
+
+bool lpt_dtab_fits(unsigned int g, unsigned int size);
+int lpt_dtab_find(const struct lpt_leaf *lf, const uint64_t *node,
+		  uint64_t vpn, struct lpt_dref *r);
+uint64_t lpt_dtab_pte(const uint64_t *node, const struct lpt_dref *r);
+bool lpt_dtab_overlaps(const struct lpt_leaf *lf, const uint64_t *node,
+		       uint64_t vpn, unsigned int size);
+int lpt_dtab_place(struct lpt *t, struct lpt_leaf *lf, const uint64_t *node,
+		   const struct lpt_page *pg);
+void lpt_dtab_erase(struct lpt *t, struct lpt_leaf *lf, const uint64_t *node,
+		    const struct lpt_dref *r);
+void lpt_dtab_set_pte(const uint64_t *node, const struct lpt_dref *r,
+		      uint64_t pte);
+uint64_t lpt_dtab_test_clear(const uint64_t *node, const struct lpt_dref *r,
+			     uint64_t clear);
+uint64_t lpt_dtab_for_each(struct lpt_leaf *lf, const uint64_t *node,
+			   uint64_t a, uint64_t b, lpt_dtab_fn fn, void *arg);
+void lpt_dtab_free_subs(struct lpt *t, struct lpt_leaf *lf);
+
 /* lpt_build.c */
 int __lpt_build(struct lpt *t, const struct lpt_map *maps, size_t n,
 		struct lpt_index *out);
@@ -91,9 +142,21 @@ struct lpt_range_op {
 
 void __lpt_range(struct lpt *t, struct lpt_range_op *op);
 
-/* lpt_core.c */
-int __lpt_find_page(struct lpt *t, uint64_t va, struct lpt_leaf **lfp,
-		    uint64_t **nodep, uint32_t *slot);
+/* lpt_core.c: one mapped page, wherever its leaf keeps it. */
+struct lpt_pref {
+	struct lpt_leaf *lf;
+	uint64_t *node;
+	uint64_t vpn;		/* page base */
+	unsigned int size;
+	uint64_t tag;		/* gapped leaf: the page's tag */
+	struct lpt_dref d;	/* direct leaf: its entry */
+};
+
+int __lpt_find_page(struct lpt *t, uint64_t va, struct lpt_pref *pr);
+/* Unmap it (all copies); return 1 if something was removed. */
+int __lpt_page_erase(struct lpt *t, struct lpt_pref *pr);
+/* Its PTE OR-ed over copies, then clear @clear in every copy. */
+uint64_t __lpt_page_test_clear(struct lpt_pref *pr, uint64_t clear);
 void __lpt_index_free(struct lpt *t, struct lpt_index *ix);
 void *__lpt_meta_alloc(struct lpt *t, size_t bytes);
 void __lpt_meta_free(struct lpt *t, void *p, size_t bytes);

@@ -26,9 +26,16 @@
 static bool leaf_window(const struct lpt_leaf *lf, const uint64_t *node,
 			uint64_t s, uint64_t e, uint64_t *a, uint64_t *b)
 {
-	int64_t lo = lpt_gtab_pred(node, s >> 12);
-	int64_t hi = lpt_gtab_pred(node, (e >> 12) - 1) + LPT_CERR;
+	int64_t lo, hi;
 
+	if (lf->direct) {
+		/* Exact slots; a 2 MiB page's copies start at its base. */
+		lo = lpt_gtab_pred(node, (s >> 12) & ~(LPT_SUBTABLE_SLOTS - 1ULL));
+		hi = lpt_gtab_pred(node, (e >> 12) - 1);
+	} else {
+		lo = lpt_gtab_pred(node, s >> 12);
+		hi = lpt_gtab_pred(node, (e >> 12) - 1) + LPT_CERR;
+	}
 	if (hi < 0 || lo >= (int64_t)lf->nslots || hi < lo)
 		return false;
 	*a = lo < 0 ? 0 : (uint64_t)lo;
@@ -36,40 +43,33 @@ static bool leaf_window(const struct lpt_leaf *lf, const uint64_t *node,
 	return true;
 }
 
-/* Apply @op to the page @tag names, all copies at once. */
-static void range_page(struct lpt *t, struct lpt_leaf *lf,
-		       const uint64_t *node, uint64_t tag,
+/* Apply @op to one page, all copies at once. */
+static void range_page(struct lpt *t, struct lpt_pref *pr,
 		       struct lpt_range_op *op)
 {
-	uint64_t merged;
-
 	if (op->remove) {
-		if (lpt_gtab_erase(lf, node, tag)) {
+		if (__lpt_page_erase(t, pr)) {
 			t->ev.removes++;
 			op->hits++;
 		}
 		return;
 	}
-	merged = lpt_gtab_test_clear(lf, node, tag, op->clear);
-	if (merged & op->test)
+	if (__lpt_page_test_clear(pr, op->clear) & op->test)
 		op->hits++;
 }
 
 static void range_by_page(struct lpt *t, struct lpt_range_op *op,
 			  uint64_t s, uint64_t e)
 {
-	struct lpt_leaf *lf;
-	uint64_t *node, tag, next;
-	uint32_t slot;
+	struct lpt_pref pr;
+	uint64_t next;
 
 	while (s < e) {
 		next = s + 4096;
 		op->steps++;
-		if (!__lpt_find_page(t, s, &lf, &node, &slot)) {
-			tag = lpt_slot(lf, slot)[1];
-			next = (tag & LPT_TAG_VA_MASK) +
-			       lpt_size_bytes(lpt_tag_size(tag));
-			range_page(t, lf, node, tag, op);
+		if (!__lpt_find_page(t, s, &pr)) {
+			next = (pr.vpn << 12) + lpt_size_bytes(pr.size);
+			range_page(t, &pr, op);
 		}
 		s = next;
 	}
@@ -93,19 +93,47 @@ static bool first_from(const struct lpt_leaf *lf, const uint64_t *node,
 	return true;
 }
 
+struct scan_ctx {
+	struct lpt *t;
+	struct lpt_range_op *op;
+	uint64_t s, e;
+};
+
+static void scan_direct(void *arg, struct lpt_leaf *lf, const uint64_t *node,
+			const struct lpt_dref *r)
+{
+	struct scan_ctx *c = arg;
+	struct lpt_pref pr = {
+		.lf = lf, .node = (uint64_t *)node, .vpn = r->vpn,
+		.size = r->size, .d = *r,
+	};
+
+	if ((r->vpn << 12) >= c->e ||
+	    (r->vpn << 12) + lpt_size_bytes(r->size) <= c->s)
+		return;
+	range_page(c->t, &pr, c->op);
+}
+
 static void range_by_scan(struct lpt *t, struct lpt_range_op *op,
 			  uint64_t s, uint64_t e)
 {
 	const struct lpt_index *ix = &t->ix;
+	struct scan_ctx c = { .t = t, .op = op, .s = s, .e = e };
+	struct lpt_pref pr;
 	uint64_t a, b, sl, tag, base;
 	uint32_t i;
 
 	for (i = 0; i < ix->nleaves; i++) {
 		struct lpt_leaf *lf = &ix->leaves[i];
-		const uint64_t *node = &ix->arena[2 * lf->node];
+		uint64_t *node = &ix->arena[2 * lf->node];
 
 		if (!leaf_window(lf, node, s, e, &a, &b))
 			continue;
+		if (lf->direct) {
+			op->steps += lpt_dtab_for_each(lf, node, a, b,
+						       scan_direct, &c);
+			continue;
+		}
 		for (sl = a; sl <= b; sl++) {
 			op->steps++;
 			tag = lpt_slot(lf, sl)[1];
@@ -116,8 +144,14 @@ static void range_by_scan(struct lpt *t, struct lpt_range_op *op,
 			if (base >= e ||
 			    base + lpt_size_bytes(lpt_tag_size(tag)) <= s)
 				continue;
-			if (first_from(lf, node, tag, sl, a))
-				range_page(t, lf, node, tag, op);
+			if (first_from(lf, node, tag, sl, a)) {
+				pr.lf = lf;
+				pr.node = node;
+				pr.tag = tag;
+				pr.vpn = base >> 12;
+				pr.size = lpt_tag_size(tag);
+				range_page(t, &pr, op);
+			}
 		}
 	}
 }

@@ -7,8 +7,9 @@
  * Memory is read only through the caller's read8 callback and nothing read
  * is trusted: every index is range-checked against the arena or table size
  * taken from the register or node, loops are bounded by LPT_MAX_DEPTH and
- * LPT_CERR, and all arithmetic is on bounded fields, so garbage gives a
- * fault, never undefined behaviour.
+ * LPT_CERR (a direct leaf reads one entry, two through a sub-table), and
+ * all arithmetic is on bounded fields, so garbage gives a fault, never
+ * undefined behaviour.
  */
 #include "lpt_internal.h"
 
@@ -202,6 +203,7 @@ int __lpt_walk_index(uint64_t root, uint64_t vpn, lpt_read8_fn read8,
 		case LPT_NODE_EMPTY:
 			return walk_fault(w, LPT_F_EMPTY, pa);
 		case LPT_NODE_LEAF:
+		case LPT_NODE_DIRECT:
 			return LPT_OK;
 		default:
 			break;
@@ -221,6 +223,72 @@ int __lpt_walk_index(uint64_t root, uint64_t vpn, lpt_read8_fn read8,
 	}
 	/* Not reached: the loop returns at the depth limit. */
 	return walk_fault(w, LPT_F_DEPTH, 0);
+}
+
+/* Read one 8-byte entry of a direct table or sub-table, as a table line. */
+static int read_entry(uint64_t pa, lpt_read8_fn read8, void *ctx,
+		      struct lpt_walk *w, uint64_t *pte)
+{
+	w->probes++;
+	if (read8(ctx, pa, pte))
+		return walk_fault(w, LPT_F_BUS, pa);
+	walk_line(w, pa, LPT_LINE_TABLE);
+	w->entry_pa = pa;
+	w->pte = *pte;
+	if (!*pte)
+		return walk_fault(w, LPT_F_NOENTRY, pa);
+	if (!(*pte & LPT_PTE_P))
+		return walk_fault(w, LPT_F_NOTPRESENT, pa);
+	return LPT_OK;
+}
+
+/*
+ * DIRECT leaf: the slot for @va is computed, not searched, and holds the
+ * page's PTE (or, in a 2 MiB-granule table, a pointer to the 4 KiB
+ * sub-table of that granule).  One table line, two through a sub-table.
+ */
+static int walk_direct(uint64_t w0, uint64_t w1, uint64_t va,
+		       lpt_read8_fn read8, void *ctx, struct lpt_walk *w)
+{
+	unsigned int g = lpt_node_shift(w0), size;
+	uint64_t slots = lpt_node_direct_slots(w1), p, pte, size_bytes, sub;
+	int64_t y = lpt_node_eval(w0, w1, va >> 12);
+	int ret;
+
+	if (y < 0)
+		return walk_fault(w, LPT_F_RANGE, (uint64_t)y);
+	p = lpt_fix_floor(y);
+	if (p >= slots)
+		return walk_fault(w, LPT_F_RANGE, p);
+	ret = read_entry(lpt_node_table_pa(w0) + p * LPT_DIRECT_SLOT_BYTES,
+			 read8, ctx, w, &pte);
+	if (ret)
+		return ret;
+	if (pte & LPT_PTE_PS) {
+		size = g == 18 ? LPT_SIZE_1G : LPT_SIZE_2M;
+	} else if (g == 0) {
+		size = LPT_SIZE_4K;
+	} else if (g == 9) {
+		if (pte & LPT_SUBPTR_RSVD_MASK)
+			return walk_fault(w, LPT_F_BADENTRY, w->entry_pa);
+		sub = (pte & LPT_PTE_PFN_MASK) +
+		      ((va >> 12) & (LPT_SUBTABLE_SLOTS - 1)) *
+		      LPT_DIRECT_SLOT_BYTES;
+		ret = read_entry(sub, read8, ctx, w, &pte);
+		if (ret)
+			return ret;
+		if (pte & LPT_PTE_PS)
+			return walk_fault(w, LPT_F_BADENTRY, sub);
+		size = LPT_SIZE_4K;
+	} else {
+		return walk_fault(w, LPT_F_BADENTRY, w->entry_pa);
+	}
+	size_bytes = lpt_size_bytes(size);
+	if (pte & LPT_PTE_PFN_MASK & (size_bytes - 1))
+		return walk_fault(w, LPT_F_BADENTRY, w->entry_pa);
+	w->size = size;
+	w->pa = (pte & LPT_PTE_PFN_MASK) | (va & (size_bytes - 1));
+	return LPT_OK;
 }
 
 int lpt_walk(uint64_t root, uint64_t va, lpt_read8_fn read8, void *ctx,
@@ -243,6 +311,10 @@ int lpt_walk(uint64_t root, uint64_t va, lpt_read8_fn read8, void *ctx,
 			       &idx);
 	if (ret)
 		return ret;
+
+	w->leaf_kind = lpt_node_kind(w0);
+	if (w->leaf_kind == LPT_NODE_DIRECT)
+		return walk_direct(w0, w1, va, read8, ctx, w);
 
 	/* Leaf: predict a slot, then probe p..p+Cerr inside the table. */
 	table = lpt_node_table_pa(w0);

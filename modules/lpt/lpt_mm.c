@@ -415,7 +415,8 @@ static int lpt_place(struct lpt_mm *m, struct lpt_table *tb,
 		goto out;
 	if (lpt_lookup(tb->t, map->va, NULL, &w) == LPT_OK &&
 	    w.size == map->size) {
-		if (!((w.pte ^ map->pte) & ~(LPT_PTE_A | LPT_PTE_D))) {
+		/* The walk's word carries PS for a direct huge entry. */
+		if (!((w.pte ^ map->pte) & ~(LPT_PTE_A | LPT_PTE_D | LPT_PTE_PS))) {
 			m->st.present++;
 			return 0;
 		}
@@ -1157,6 +1158,8 @@ void lpt_mm_show(struct lpt_mm *m, struct seq_file *sf, bool oneline)
 	lpt_kv(sf, oneline, "depth", s.depth);
 	lpt_kv(sf, oneline, "nodes", s.nodes);
 	lpt_kv(sf, oneline, "leaves", s.leaves);
+	lpt_kv(sf, oneline, "direct_leaves", s.direct_leaves);
+	lpt_kv(sf, oneline, "subtables", s.subtables);
 	lpt_kv(sf, oneline, "table_bytes", s.table_bytes);
 	lpt_kv(sf, oneline, "pages", s.pages);
 	lpt_kv(sf, oneline, "pages_4k", s.pages_by_size[LPT_SIZE_4K]);

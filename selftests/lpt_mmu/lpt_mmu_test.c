@@ -635,8 +635,9 @@ static void test_random_roots(void)
 	      (unsigned long long)d.c[LPT_CNT_BAD_STRUCT]);
 }
 
-/* Apply @fn to every leaf table of the current build. */
-static void for_each_table(void (*fn)(uint64_t *tab, uint32_t slots))
+/* Apply @fn to every leaf table of the current build, gapped or direct. */
+static void for_each_table(void (*fn)(uint64_t *tab, uint32_t slots,
+				      bool direct))
 {
 	uint64_t root = lpt_root(table);
 	uint32_t nodes = (((root >> LPT_ROOT_PAGES_SHIFT) &
@@ -645,32 +646,70 @@ static void for_each_table(void (*fn)(uint64_t *tab, uint32_t slots))
 
 	for (i = 0; arena && i < nodes; i++) {
 		uint64_t w0 = arena[2 * i], w1 = arena[2 * i + 1];
-		uint32_t slots = lpt_node_table_slots(w1);
+		bool direct = lpt_node_kind(w0) == LPT_NODE_DIRECT;
+		uint32_t slots = direct ? lpt_node_direct_slots(w1) :
+				 lpt_node_table_slots(w1);
 		uint64_t *tab;
 
-		if (lpt_node_kind(w0) != LPT_NODE_LEAF)
+		if (!direct && lpt_node_kind(w0) != LPT_NODE_LEAF)
 			continue;
-		tab = pool_va(lpt_node_table_pa(w0), slots * 16UL);
+		tab = pool_va(lpt_node_table_pa(w0),
+			      slots * (direct ? 8UL : 16UL));
 		if (tab)
-			fn(tab, slots);
+			fn(tab, slots, direct);
 	}
 }
 
-static void randomize_table(uint64_t *tab, uint32_t slots)
+/*
+ * Random bytes.  A gapped slot's random tag never names the page, so
+ * that is a miss whatever the PTE says.  A direct slot has no tag: its
+ * position is the page, and random bits with P set are a translation to
+ * a random frame, which is the OS's business, not a walker's fault; so P
+ * is cleared (the rest stays random: not-present, or no-entry if zero).
+ */
+static void randomize_table(uint64_t *tab, uint32_t slots, bool direct)
 {
-	fill_random(tab, slots * 16UL);
+	uint32_t i;
+
+	fill_random(tab, slots * (direct ? 8UL : 16UL));
+	for (i = 0; direct && i < slots; i++)
+		tab[i] &= ~LPT_PTE_P;
 }
 
 /*
  * Corrupt every entry in one of several ways, never so that it translates
  * to a wrong frame: reserved bit 7, reserved tag bits, reserved size, P
- * clear, a frame beyond MAXPHYADDR, or only software and cache bits.
+ * clear, a frame beyond MAXPHYADDR, or only software and cache bits.  In
+ * a direct table: P clear, a frame beyond MAXPHYADDR, a huge PFN that is
+ * not aligned, or a reserved bit in a sub-table pointer.
  */
-static void corrupt_entries(uint64_t *tab, uint32_t slots)
+static void corrupt_entries(uint64_t *tab, uint32_t slots, bool direct)
 {
 	uint32_t i;
 
-	for (i = 0; i < slots; i++) {
+	for (i = 0; direct && i < slots; i++) {
+		uint64_t *pte = &tab[i];
+
+		if (!*pte)
+			continue;
+		switch (rnd() % 3) {
+		case 0:
+			*pte &= ~LPT_PTE_P;
+			break;
+		case 1:
+			*pte |= 1ULL << 51;
+			break;
+		default:
+			/*
+			 * A huge page's PFN off its alignment; a 4K PTE made
+			 * a misaligned 2M copy; a pointer with RW set.
+			 */
+			*pte |= (*pte & LPT_PTE_PS) ? 0x1000 :
+				LPT_PTE_PS | 0x1000 | LPT_PTE_RW;
+			break;
+		}
+	}
+	for (i = 0; !direct && i < slots; i++) {
 		uint64_t *pte = &tab[2 * i], *tag = &tab[2 * i + 1];
 
 		if (!(*tag & LPT_TAG_V))

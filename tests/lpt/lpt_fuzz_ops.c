@@ -72,7 +72,7 @@ static void check_va(struct lpt *t, const struct ref *r, uint64_t va)
 			__builtin_trap();
 		return;
 	}
-	if (f != LPT_OK || w.pte != r->m[i].pte || w.size != r->m[i].size ||
+	if (f != LPT_OK || tl_wpte(&w) != r->m[i].pte || w.size != r->m[i].size ||
 	    w.pa != ((r->m[i].pte & LPT_PTE_PFN_MASK) |
 		     (va & (lpt_size_bytes(w.size) - 1))))
 		__builtin_trap();

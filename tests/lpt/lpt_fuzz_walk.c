@@ -72,8 +72,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    w.probes > LPT_CERR + 1 || m.reads > 2 * 3 + 2 * 4)
 			__builtin_trap();
 		if (f == LPT_OK) {
-			if (f_read8(&m, w.entry_pa + 8, &tag) ||
-			    !lpt_tag_matches(tag, va) || !(w.pte & LPT_PTE_P))
+			uint64_t pte, sz = lpt_size_bytes(w.size);
+
+			/* The entry it reports is the one it used. */
+			if (f_read8(&m, w.entry_pa, &pte) || pte != w.pte ||
+			    !(pte & LPT_PTE_P) ||
+			    w.pa != ((pte & LPT_PTE_PFN_MASK) | (va & (sz - 1))))
+				__builtin_trap();
+			/* A gapped slot translates only the page its tag names. */
+			if (w.leaf_kind == LPT_NODE_LEAF &&
+			    (f_read8(&m, w.entry_pa + 8, &tag) ||
+			     !lpt_tag_matches(tag, va)))
+				__builtin_trap();
+			if (w.leaf_kind == LPT_NODE_DIRECT && w.probes > 2)
 				__builtin_trap();
 		}
 		/* Twice through the cache: same answer as memory. */

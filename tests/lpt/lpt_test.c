@@ -85,7 +85,7 @@ static int expect_map(struct lpt *t, const struct lpt_map *m, uint64_t va)
 			 m->size, lpt_fault_name(f));
 		return 0;
 	}
-	if (w.pte != m->pte || w.size != m->size ||
+	if (tl_wpte(&w) != m->pte || w.size != m->size ||
 	    w.pa != ((m->pte & LPT_PTE_PFN_MASK) | (va & (sz - 1)))) {
 		snprintf(tap_msg, sizeof(tap_msg),
 			 "va %#llx: pte %#llx size %u pa %#llx, want pte %#llx size %u",
@@ -198,7 +198,16 @@ static int t_golden(void)
 	CHECK(lpt_node_child(w0) == 7 && lpt_node_fanout(w0) == 12, "inner ptr");
 	CHECK(lpt_node_shift(w0) == 21 && lpt_node_slope(w0) == 3 << 18, "inner");
 	CHECK(lpt_node_valid(w0, 0) && !lpt_node_valid(w0, 1), "inner aux rsvd");
-	CHECK(!lpt_node_valid(3, 0), "kind 3 invalid");
+	/* DIRECT: slope exactly 1, whole intercept, shift 0, 9 or 18. */
+	w0 = lpt_node_pack(LPT_NODE_DIRECT, 9, LPT_FIX_ONE, 0x12345);
+	CHECK(lpt_node_valid(w0, lpt_node_pack_w1(-(3LL << 20), 1)), "direct");
+	CHECK(!lpt_node_valid(w0, lpt_node_pack_w1(-(3LL << 20) + 1, 1)),
+	      "direct fractional intercept");
+	CHECK(!lpt_node_valid(lpt_node_pack(LPT_NODE_DIRECT, 9, LPT_FIX_ONE - 1,
+					    0), 0), "direct slope");
+	CHECK(!lpt_node_valid(lpt_node_pack(LPT_NODE_DIRECT, 8, LPT_FIX_ONE,
+					    0), 0), "direct shift 8");
+	CHECK(lpt_node_direct_slots(lpt_node_pack_w1(0, 1)) == 1024, "slots");
 	/* Root: arena 0x40000000, 2 pages, ASID 5. */
 	CHECK(lpt_root_pack(0x40000000ULL, 2, 5) == 0x001000004000000bULL,
 	      "root %#llx", (unsigned long long)lpt_root_pack(0x40000000ULL, 2, 5));
@@ -514,21 +523,55 @@ out:
  * design targets: index <= 1 KiB, >= 99% single-reference walks, mean
  * <= 1.02 references, collision rate <= 1%, LWC hit rate >= 99%.
  */
-static int expect_targets(const char *what, const struct lpt_map *m, size_t n,
-			  size_t walks_todo)
+/*
+ * The mapping holding byte @off of the mapped bytes (prefix sums in @cum):
+ * walks weighted by bytes, as a program touching its memory uniformly
+ * makes them.
+ */
+static const struct lpt_map *by_bytes(const struct lpt_map *m, size_t n,
+				      const uint64_t *cum, uint64_t off)
 {
+	size_t lo = 0, hi = n;
+
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cum[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &m[lo];
+}
+
+/*
+ * Build @m and walk it @walks_todo times at random addresses: one mapping
+ * chosen uniformly, or (@one_pct given with @weighted) a byte chosen
+ * uniformly over all mapped bytes.  Targets: index at most 1 KiB, at
+ * least @one_pct% one-reference walks and at most @refs_pct% references
+ * per walk, few collisions, LWC hits.
+ */
+static int expect_targets(const char *what, const struct lpt_map *m, size_t n,
+			  size_t walks_todo, bool weighted,
+			  unsigned int one_pct, unsigned int refs_pct)
+{
+	static uint64_t cum[200001];
 	struct env e;
 	struct lpt_stats s;
 	struct lpt_walk w;
 	uint64_t refs = 0, one = 0, walks = 0;
 	size_t i;
 
+	cum[0] = 0;
+	for (i = 0; i < n; i++)
+		cum[i + 1] = cum[i] + lpt_size_bytes(m[i].size);
 	CHECK(env_init(&e, 0), "create");
 	CHECK(lpt_build(e.t, m, n) == 0, "build");
 	CHECK_KEEP(expect_all(e.t, m, n));
 	lpt_get_stats(e.t, &s);
 	for (i = 0; i < walks_todo; i++) {
-		const struct lpt_map *p = &m[rnd() % n];
+		const struct lpt_map *p = weighted ?
+			by_bytes(m, n, cum, rnd() % cum[n]) : &m[rnd() % n];
 
 		CHECK(lpt_lookup(e.t, p->va + ((rnd() % lpt_size_bytes(p->size)) & ~7ULL),
 				 &e.lwc, &w) == LPT_OK, "walk");
@@ -544,13 +587,15 @@ static int expect_targets(const char *what, const struct lpt_map *m, size_t n,
 	       (unsigned long long)s.pages_by_size[LPT_SIZE_2M],
 	       (unsigned long long)s.index_bytes, s.nodes, s.leaves, s.depth,
 	       (unsigned long long)(s.table_bytes >> 10), s.collision_ppm);
-	printf("# %s: one-ref %.3f%%, refs/walk %.4f, LWC hit %.3f%%\n", what,
+	printf("# %s: walks by %s: one-ref %.3f%%, refs/walk %.4f, LWC hit %.3f%%; "
+	       "%llu sub-tables\n", what, weighted ? "byte" : "mapping",
 	       100.0 * one / walks, (double)refs / walks,
-	       100.0 * e.lwc.hits / (e.lwc.hits + e.lwc.misses));
+	       100.0 * e.lwc.hits / (e.lwc.hits + e.lwc.misses),
+	       (unsigned long long)s.subtables);
 	CHECK(s.index_bytes <= 1024, "index %llu B", (unsigned long long)s.index_bytes);
-	CHECK(one * 100 >= walks * 99, "one-ref %llu/%llu",
+	CHECK(one * 100 >= walks * one_pct, "one-ref %llu/%llu",
 	      (unsigned long long)one, (unsigned long long)walks);
-	CHECK(refs * 100 <= walks * 102, "refs %llu/%llu",
+	CHECK(refs * 100 <= walks * refs_pct, "refs %llu/%llu",
 	      (unsigned long long)refs, (unsigned long long)walks);
 	CHECK(s.collision_ppm <= 10000, "collisions %u ppm", s.collision_ppm);
 	CHECK(e.lwc.hits * 100 >= (e.lwc.hits + e.lwc.misses) * 99, "lwc");
@@ -596,12 +641,16 @@ static int t_process_targets(void)
 	n = add_run(m, n, 0x7f3a40000000ULL, 60000, LPT_SIZE_4K);	/* mmap */
 	n = process_tail(m, n);
 	lpt_sort_maps(m, n);
-	return expect_targets("4K process", m, n, 400000);
+	return expect_targets("4K process", m, n, 400000, false, 99, 102);
 }
 
 /*
  * THP process: the heap is 2M pages with every eighth 2M region left as
- * 4K pages (khugepaged has not collapsed it), the mmap is 2M pages.
+ * 4K pages (khugepaged has not collapsed it), the mmap is 2M pages.  The
+ * heap gets a 2 MiB-granule leaf, so its 4K pages are behind sub-tables:
+ * two references each, as radix's PD and PT entries are.  They are 98% of
+ * the mappings but 4% of the bytes, so the targets are set on walks that
+ * land on bytes uniformly, as a program touching its memory makes them.
  */
 static int t_thp_process_targets(void)
 {
@@ -618,10 +667,10 @@ static int t_thp_process_targets(void)
 	n = add_run(m, n, 0x7f3a40000000ULL, 120, LPT_SIZE_2M);
 	n = process_tail(m, n);
 	lpt_sort_maps(m, n);
-	return expect_targets("THP process", m, n, 400000);
+	return expect_targets("THP process", m, n, 400000, true, 95, 105);
 }
 
-/* Random sparse pages: compact leaves and collisions, still exact. */
+/* Random sparse pages: gapped leaves and collisions, still exact. */
 static int t_sparse_random(void)
 {
 	static struct lpt_map m[20000];
@@ -630,7 +679,7 @@ static int t_sparse_random(void)
 	size_t n = 0, i, k;
 
 	for (i = 0; i < 20000; i++) {
-		m[i].va = 0x7f0000000000ULL + (rnd() % (1ULL << 17)) * 4096;
+		m[i].va = 0x7f0000000000ULL + (rnd() % (1ULL << 20)) * 4096;
 		m[i].size = 0;
 	}
 	lpt_sort_maps(m, 20000);
@@ -646,14 +695,17 @@ static int t_sparse_random(void)
 	CHECK(lpt_build(e.t, m, n) == 0, "build");
 	CHECK_KEEP(expect_all(e.t, m, n));
 	for (i = 0; i < 20000; i++) {
-		uint64_t va = 0x7f0000000000ULL + (rnd() % (1ULL << 17)) * 4096;
+		uint64_t va = 0x7f0000000000ULL + (rnd() % (1ULL << 20)) * 4096;
 
 		if (!in_maps(m, n, va))
 			CHECK_KEEP(expect_unmapped(e.t, va));
 	}
 	lpt_get_stats(e.t, &s);
-	printf("# sparse: %zu pages, %u leaves, collisions %u ppm\n", n,
-	       s.leaves, s.collision_ppm);
+	printf("# sparse: %zu pages, %u leaves (%u direct), collisions %u ppm\n",
+	       n, s.leaves, s.direct_leaves, s.collision_ppm);
+	/* 2% dense: too sparse for direct tables, so this covers gapped ones. */
+	CHECK(s.leaves > s.direct_leaves && s.collision_ppm > 0,
+	      "gapped leaves with collisions expected");
 	CHECK(env_fini(&e), "leak");
 	return 1;
 }
@@ -732,7 +784,7 @@ static int t_update_collect(void)
 	CHECK(lpt_update(e.t, m[501].va + 0x1234, m[501].pte) == 0, "update");
 	for (i = 0; i < 512; i++)
 		CHECK(lpt_lookup(e.t, m[501].va + i * 4096, NULL, &w) == 0 &&
-		      w.pte == m[501].pte, "copy %zu", i);
+		      tl_wpte(&w) == m[501].pte, "copy %zu", i);
 	CHECK(lpt_collect(e.t, out, 1000) == n, "count");
 	for (i = 0; i < n; i++)
 		CHECK(out[i].va == m[i].va && out[i].pte == m[i].pte &&
@@ -985,10 +1037,16 @@ static int t_test_clear_range(void)
 	static struct lpt_map m[6000];
 	struct lpt_walk w;
 	struct env e;
-	uint64_t thp = 0x800000ULL + 5 * 0x200000, last = thp + 0x1ff000;
+	uint64_t thp = 0x1000000ULL, last = thp + 0x1ff000;
 	uint64_t pa0, pa1;
-	size_t n = mixed_layout(m), k;
+	size_t n, k;
 
+	/*
+	 * Mostly 4K pages and one 2M page: a 4 KiB-granule direct leaf, in
+	 * which the 2M page has 512 copies.
+	 */
+	n = add_run(m, 0, 0x800000ULL, 2000, LPT_SIZE_4K);
+	n = add_run(m, n, thp, 1, LPT_SIZE_2M);
 	CHECK(env_init(&e, 0), "create");
 	CHECK(lpt_build(e.t, m, n) == 0, "build");
 	CHECK(hw_set(&e, last, LPT_PTE_A, &pa1), "set A");
@@ -1005,6 +1063,11 @@ static int t_test_clear_range(void)
 	CHECK(lpt_test_clear_range(e.t, 0, ~0ULL, LPT_PTE_A, 0) == 0, "all clear");
 	CHECK(lpt_lookup(e.t, last, NULL, &w) == LPT_OK && !(w.pte & LPT_PTE_A),
 	      "copy cleared");
+	CHECK(env_fini(&e), "leak");
+
+	n = mixed_layout(m);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
 	/* A 4K page and a 1G page young; a range over both counts two. */
 	CHECK(hw_set(&e, 0x400000, LPT_PTE_A | LPT_PTE_D, NULL), "4K A");
 	CHECK(hw_set(&e, 0x140000000ULL + 0x5000, LPT_PTE_A, NULL), "1G A");
@@ -1022,7 +1085,7 @@ static int t_test_clear_range(void)
 		if (overlaps(&m[k], 0x7f0000000000ULL, 0x7f0000100000ULL))
 			pte &= ~LPT_PTE_RW;
 		CHECK(lpt_lookup(e.t, m[k].va, NULL, &w) == LPT_OK &&
-		      (w.pte & ~(LPT_PTE_A | LPT_PTE_D)) == pte,
+		      (tl_wpte(&w) & ~(LPT_PTE_A | LPT_PTE_D)) == pte,
 		      "va %#llx pte %#llx", (unsigned long long)m[k].va,
 		      (unsigned long long)w.pte);
 	}
@@ -1069,6 +1132,226 @@ static int t_range_cost(void)
 	return 1;
 }
 
+
+/* ---- DIRECT leaves (ABI v2) ---- */
+
+/* A hand-built physical space: arena page, table page, sub-table page. */
+struct hmem {
+	uint64_t arena[512], tab[512], sub[512];
+};
+
+#define H_ARENA	0x10000000ULL
+#define H_TAB	0x10001000ULL
+#define H_SUB	0x10002000ULL
+
+static int h_read8(void *ctx, uint64_t pa, uint64_t *val)
+{
+	struct hmem *h = ctx;
+
+	if (pa >= H_ARENA && pa < H_ARENA + 0x3000) {
+		uint64_t *pages[3] = { h->arena, h->tab, h->sub };
+
+		*val = pages[(pa - H_ARENA) >> 12][(pa & 4095) / 8];
+		return 0;
+	}
+	return -1;
+}
+
+/* Root node = DIRECT of shift @g over slots 0..511 starting at @x0. */
+static uint64_t h_direct(struct hmem *h, unsigned int g, int64_t x0)
+{
+	memset(h, 0, sizeof(*h));
+	h->arena[0] = lpt_node_pack(LPT_NODE_DIRECT, g, LPT_FIX_ONE, H_TAB >> 12);
+	h->arena[1] = lpt_node_pack_w1(-x0 * LPT_FIX_ONE, 0);
+	return lpt_root_pack(H_ARENA, 1, 0);
+}
+
+static int h_walk(struct hmem *h, uint64_t root, uint64_t va,
+		  struct lpt_walk *w)
+{
+	return lpt_walk(root, va, h_read8, h, NULL, w);
+}
+
+/*
+ * The walker on DIRECT nodes built by hand: every entry kind of every
+ * granule, the line counts, and each way an entry or node is malformed.
+ */
+static int t_direct_walk(void)
+{
+	static struct hmem h;
+	struct lpt_walk w;
+	uint64_t root, pfn = 0x123400000ULL;
+
+	/* 4 KiB granule: slot 5 = vpn 0x1005. */
+	root = h_direct(&h, 0, 0x1000);
+	h.tab[5] = pfn | LPT_PTE_P | LPT_PTE_RW;
+	CHECK(h_walk(&h, root, 0x1005abcULL, &w) == LPT_OK &&
+	      w.pa == (pfn | 0xabc) && w.size == LPT_SIZE_4K &&
+	      w.nlines == 2 && w.probes == 1 &&
+	      w.entry_pa == H_TAB + 5 * 8 && w.leaf_kind == LPT_NODE_DIRECT,
+	      "4K: fault %d pa %#llx lines %u", w.fault,
+	      (unsigned long long)w.pa, w.nlines);
+	CHECK(h_walk(&h, root, 0x1006000ULL, &w) == LPT_F_NOENTRY, "zero word");
+	h.tab[6] = 0x5000;	/* swap-like: P clear */
+	CHECK(h_walk(&h, root, 0x1006000ULL, &w) == LPT_F_NOTPRESENT, "P clear");
+	CHECK(h_walk(&h, root, 0xfff000ULL, &w) == LPT_F_RANGE, "below");
+	CHECK(h_walk(&h, root, 0x1200000ULL, &w) == LPT_F_RANGE, "above");
+	/* A 2 MiB copy in a 4 KiB leaf translates the whole 2 MiB page. */
+	h.tab[7] = 0x40000000ULL | LPT_PTE_PS | LPT_PTE_P;
+	CHECK(h_walk(&h, root, 0x1007123ULL, &w) == LPT_OK &&
+	      w.size == LPT_SIZE_2M && w.pa == 0x40000000ULL + 0x7123,
+	      "2M copy: fault %d pa %#llx", w.fault, (unsigned long long)w.pa);
+	h.tab[7] |= 0x1000;	/* misaligned huge PFN */
+	CHECK(h_walk(&h, root, 0x1007000ULL, &w) == LPT_F_BADENTRY, "2M PFN");
+
+	/* 2 MiB granule: slot 2 a 2M page, slot 3 a sub-table. */
+	root = h_direct(&h, 9, 0x40);
+	h.tab[2] = 0x80000000ULL | LPT_PTE_PS | LPT_PTE_P | LPT_PTE_US;
+	CHECK(h_walk(&h, root, (0x42ULL << 21) + 0x12345, &w) == LPT_OK &&
+	      w.size == LPT_SIZE_2M && w.pa == 0x80012345ULL && w.nlines == 2,
+	      "2M: fault %d", w.fault);
+	h.tab[3] = H_SUB | LPT_PTE_P;
+	h.sub[9] = pfn | LPT_PTE_P;
+	CHECK(h_walk(&h, root, (0x43ULL << 21) + 9 * 4096 + 0x10, &w) == LPT_OK &&
+	      w.size == LPT_SIZE_4K && w.pa == (pfn | 0x10) && w.nlines == 3 &&
+	      w.probes == 2 && w.entry_pa == H_SUB + 9 * 8,
+	      "sub-table: fault %d lines %u", w.fault, w.nlines);
+	CHECK(h_walk(&h, root, (0x43ULL << 21) + 10 * 4096, &w) == LPT_F_NOENTRY,
+	      "empty sub entry");
+	h.sub[9] |= LPT_PTE_PS;
+	CHECK(h_walk(&h, root, (0x43ULL << 21) + 9 * 4096, &w) == LPT_F_BADENTRY,
+	      "PS in a sub-table");
+	h.sub[9] &= ~LPT_PTE_PS;
+	h.tab[3] |= LPT_PTE_RW;	/* pointers carry nothing but P and PFN */
+	CHECK(h_walk(&h, root, (0x43ULL << 21) + 9 * 4096, &w) == LPT_F_BADENTRY,
+	      "pointer reserved bits");
+
+	/* 1 GiB granule: PS a 1G page, anything else with P is reserved. */
+	root = h_direct(&h, 18, 1);
+	h.tab[0] = 0x4000000000ULL | LPT_PTE_PS | LPT_PTE_P;
+	CHECK(h_walk(&h, root, (1ULL << 30) + 0x3456789, &w) == LPT_OK &&
+	      w.size == LPT_SIZE_1G && w.pa == 0x4003456789ULL, "1G");
+	h.tab[1] = H_SUB | LPT_PTE_P;
+	CHECK(h_walk(&h, root, 2ULL << 30, &w) == LPT_F_BADENTRY, "1G pointer");
+
+	/* Malformed nodes. */
+	root = h_direct(&h, 3, 0);
+	CHECK(h_walk(&h, root, 0x1000, &w) == LPT_F_BADNODE, "shift 3");
+	root = h_direct(&h, 0, 0);
+	h.arena[1] |= 1ULL << 8;	/* intercept 2^-20 */
+	CHECK(h_walk(&h, root, 0x1000, &w) == LPT_F_BADNODE, "fraction");
+	return 1;
+}
+
+/*
+ * Sub-tables through the library: a THP region with a few 4K pages gets
+ * a 2 MiB-granule leaf; 4K pages come and go behind sub-tables, which are
+ * freed when empty; 2M over a populated sub-table and 4K over a 2M page
+ * overlap; a rescale keeps the sub-tables; collect sees everything.
+ */
+static int t_direct_subtables(void)
+{
+	static struct lpt_map m[64], out[64];
+	uint64_t base = 0x7f0000000000ULL, sub = base + 10 * 0x200000;
+	struct lpt_stats s;
+	struct lpt_walk w;
+	struct env e;
+	size_t n;
+
+	n = add_run(m, 0, base, 10, LPT_SIZE_2M);
+	n = add_run(m, n, sub, 3, LPT_SIZE_4K);
+	n = add_run(m, n, sub + 0x200000, 10, LPT_SIZE_2M);
+	CHECK(env_init(&e, 0), "create");
+	/* One node: the cost model would rather split off the 4K pages. */
+	e.t->p.max_depth = 1;
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	lpt_get_stats(e.t, &s);
+	CHECK(s.leaves == 1 && s.direct_leaves == 1 && s.subtables == 1,
+	      "%u leaves, %u direct, %llu sub-tables", s.leaves,
+	      s.direct_leaves, (unsigned long long)s.subtables);
+	CHECK_KEEP(expect_all(e.t, m, n));
+	CHECK(lpt_lookup(e.t, base, NULL, &w) == LPT_OK && w.nlines == 2,
+	      "2M: %u lines", w.nlines);	/* node + slot */
+	CHECK(lpt_lookup(e.t, sub, NULL, &w) == LPT_OK && w.nlines == 3,
+	      "4K: %u lines", w.nlines);	/* node + slot + sub-table */
+	CHECK(lpt_insert(e.t, sub, tl_pte(sub, 1), LPT_SIZE_2M) == -EEXIST,
+	      "2M over a sub-table in use");
+	CHECK(lpt_insert(e.t, base + 0x1000, tl_pte(0, 0), LPT_SIZE_4K) == -EEXIST,
+	      "4K inside a 2M page");
+	/* Empty the sub-table: it goes; then the 2M page fits. */
+	CHECK(lpt_remove_range(e.t, sub, sub + 0x200000) == 3, "remove 4K");
+	lpt_get_stats(e.t, &s);
+	CHECK(s.subtables == 0, "%llu sub-tables left",
+	      (unsigned long long)s.subtables);
+	CHECK(lpt_insert(e.t, sub, tl_pte(sub, 1), LPT_SIZE_2M) == 0, "2M");
+	CHECK(lpt_remove(e.t, sub) == 0, "remove 2M");
+	CHECK(lpt_insert(e.t, sub + 0x5000, tl_pte(sub + 0x5000, 0),
+			 LPT_SIZE_4K) == 0, "4K back");
+	/* A 4K page below the leaf grows it to the left, sub-table kept. */
+	CHECK(lpt_insert(e.t, base - (600ULL << 20), tl_pte(base - (600ULL << 20), 0),
+			 LPT_SIZE_4K) == 0, "4K below");
+	lpt_get_stats(e.t, &s);
+	CHECK(s.subtables == 2 && s.rescales >= 1, "%llu sub-tables, %llu rescales",
+	      (unsigned long long)s.subtables, (unsigned long long)s.rescales);
+	CHECK(lpt_lookup(e.t, sub + 0x5000, NULL, &w) == LPT_OK &&
+	      tl_wpte(&w) == tl_pte(sub + 0x5000, 0), "4K after rescale");
+	CHECK(lpt_collect(e.t, out, 64) == 22, "collect %zu",
+	      lpt_collect(e.t, NULL, 0));
+	CHECK(out[0].va == base - (600ULL << 20) && out[0].size == LPT_SIZE_4K &&
+	      out[11].va == sub + 0x5000 && out[11].pte == tl_pte(sub + 0x5000, 0),
+	      "collect order");
+	CHECK(lpt_insert(e.t, base, 0, LPT_SIZE_2M) == -EINVAL, "zero PTE");
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+
+/*
+ * A 2M page inserted into a 4 KiB-granule direct leaf: among many 4K pages
+ * it takes 512 copies in place; into a leaf it would dominate (here one
+ * grown for a single 4K page, as the kernel's VMA anchors grow them) it
+ * asks for a retrain, which gives the THPs a 2 MiB-granule leaf.
+ */
+static int t_direct_thp_granule(void)
+{
+	static struct lpt_map m[3000];
+	uint64_t heap = 0x7f0000000000ULL, thp = heap + 0x800000;
+	uint64_t lone = 0x7e0000000000ULL;
+	struct lpt_walk w;
+	struct env e;
+	size_t n;
+
+	n = add_run(m, 0, heap, 2000, LPT_SIZE_4K);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	CHECK(lpt_insert(e.t, thp, tl_pte(thp, 1), LPT_SIZE_2M) == 0,
+	      "2M among 4K: copies");
+	CHECK(lpt_lookup(e.t, thp + 0x123456, NULL, &w) == LPT_OK &&
+	      w.size == LPT_SIZE_2M && w.entry_pa != 0, "copy walks");
+	/* A leaf of its own for one 4K page, then THPs next to it. */
+	CHECK(lpt_map_page(e.t, lone, tl_pte(lone, 0), LPT_SIZE_4K) == 0, "lone 4K");
+	CHECK(lpt_insert(e.t, lone + 0x200000, tl_pte(lone + 0x200000, 1),
+			 LPT_SIZE_2M) == LPT_NEED_RETRAIN, "THP would dominate");
+	CHECK(lpt_map_page(e.t, lone + 0x200000, tl_pte(lone + 0x200000, 1),
+			   LPT_SIZE_2M) == 0, "map with retrain");
+	CHECK(lpt_map_page(e.t, lone + 0x400000, tl_pte(lone + 0x400000, 1),
+			   LPT_SIZE_2M) == 0, "second THP");
+	CHECK(lpt_lookup(e.t, lone + 0x400000, NULL, &w) == LPT_OK &&
+	      w.size == LPT_SIZE_2M && w.leaf_kind == LPT_NODE_DIRECT, "THP");
+	/* Its own granule: the 2 MiB entry itself, not one of 512 copies. */
+	CHECK(lpt_lookup(e.t, lone + 0x5ff000, NULL, &w) == LPT_OK &&
+	      !(w.entry_pa & 7) && tl_wpte(&w) == tl_pte(lone + 0x400000, 1),
+	      "walk");
+	{
+		struct lpt_walk w2;
+
+		CHECK(lpt_lookup(e.t, lone + 0x400000, NULL, &w2) == LPT_OK &&
+		      w2.entry_pa == w.entry_pa, "one entry for the whole THP");
+	}
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
 int main(void)
 {
 	static const struct {
@@ -1084,6 +1367,9 @@ int main(void)
 		{ "rescaling at both edges", t_rescale },
 		{ "growth next to other clusters: few retrains", t_growth },
 		{ "mixed 4K/2M/1G pages", t_mixed_sizes },
+		{ "DIRECT leaves: the walker on every entry kind", t_direct_walk },
+		{ "DIRECT leaves: sub-tables come and go", t_direct_subtables },
+		{ "DIRECT leaves: THPs get their own granule", t_direct_thp_granule },
 		{ "contiguity oracle capped at 256 KB", t_contig_cap },
 		{ "4K process-like layout meets targets", t_process_targets },
 		{ "THP process-like layout meets targets", t_thp_process_targets },

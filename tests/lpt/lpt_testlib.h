@@ -188,4 +188,10 @@ static inline uint64_t tl_pte(uint64_t va, unsigned int size)
 	return pfn | LPT_PTE_P | LPT_PTE_RW | LPT_PTE_US;
 }
 
+/* A walk's PTE as the library's users wrote it: PS is the ABI's business. */
+static inline uint64_t tl_wpte(const struct lpt_walk *w)
+{
+	return w->pte & ~LPT_PTE_PS;
+}
+
 #endif /* LPT_TESTLIB_H */
