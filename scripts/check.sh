@@ -74,16 +74,20 @@ build() {
 step "host packages" build deps bash scripts/deps.sh || {
 	echo "0 passed, 1 failed"; exit 1; }
 
+# The trees first: verify then clones build/linux and build/qemu for its
+# scratch trees instead of hashing ~90,000 source files a second time.  On
+# a fresh machine that is a minute of unpacking and git on one core, so it
+# runs beside the user-space tests.
+bg_step "source trees" build "build/linux, build/qemu" \
+	bash -c 'bash scripts/tree.sh checkout linux && bash scripts/tree.sh checkout qemu'
+
 # User-space unit tests, fuzz smoke runs and tool tests (fragments in mk/).
 for t in lpt-check lptsim-check mmodel-check farmem-check; do
 	if make -s -n "$t" >/dev/null 2>&1; then step "$t" make -s "$t"; fi
 done
 
 step "hsctl-selftest" make -s -C tools/hsctl test OUT="$MMV_BUILD/hsctl-host"
-# The trees first: verify then clones build/linux and build/qemu for its
-# scratch trees instead of hashing ~90,000 source files a second time.
-step "source trees" build "build/linux, build/qemu" \
-	bash -c 'bash scripts/tree.sh checkout linux && bash scripts/tree.sh checkout qemu'
+bg_collect
 step "tooling self-test (host side)" bash tests/tooling/run.sh host
 step "patch queue linux-6.12" bash scripts/tree.sh verify linux
 step "patch queue qemu-7.2" bash scripts/tree.sh verify qemu
@@ -109,6 +113,9 @@ if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
 	# QEMU CPU options and runs in a VM of its own; the others share one.
 	# A line "#! beside" starts that VM first, beside the others (the
 	# longest suite: it would otherwise leave a host core idle throughout).
+	# A line "#! deterministic" runs the suite on vm.sh --deterministic's
+	# instruction-counted clock, so that a busy host (the VM beside it)
+	# cannot change what the guest does between two counter reads.
 	vm_tests=() own_vms=()
 	for list in selftests/*/check.list; do
 		suite=$(basename "$(dirname "$list")")
@@ -125,11 +132,12 @@ if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
 		opts=$(sed -n 's/^#! *cpu-opts *//p' "$list" | head -1)
 		suite_tests=()
 		for t in $(sed 's/#.*//' "$list"); do suite_tests+=(--test "$suite/$t"); done
-		how=step
+		how=step determ=()
 		grep -qE '^#! *beside *$' "$list" && how=bg_step
-		$how "VM selftests $suite (debug kernel, -cpu ...,$opts)" \
+		grep -qE '^#! *deterministic *$' "$list" && determ=(--deterministic)
+		$how "VM selftests $suite (debug kernel, -cpu ...,$opts${determ:+, deterministic})" \
 			bash scripts/vm.sh --variant debug --timeout 1500 --test-timeout 1200 \
-			--cpu-opts "$WALK_CPU_OPTS,$opts" "${suite_tests[@]}"
+			"${determ[@]}" --cpu-opts "$WALK_CPU_OPTS,$opts" "${suite_tests[@]}"
 	done
 	step "VM selftests (debug kernel: DEBUG_VM, lockdep, KASAN)" \
 		bash scripts/vm.sh --variant debug --timeout 900 \
