@@ -347,18 +347,17 @@ static void eval_leaf(const struct bctx *b, size_t lo, size_t hi,
 
 last_resort:
 	/*
-	 * Last resort: direct past the coverage limit, each multiple of the
-	 * limit costing as much as a 1% collision rate at one extra
-	 * reference: a table mostly of holes only where nothing else fits.
+	 * Last resort: direct past the coverage limit, costing as much as a
+	 * 1% collision rate at one extra reference.  Its span stays within
+	 * what a gapped table of the cap holds (half the direct cap): a
+	 * table mostly of holes only where a small one does.
 	 */
-	if (direct && dspan <= direct_cap(b)) {
-		uint64_t over = dspan / ((uint64_t)p->cov_slots * (dunits ? dunits : 1));
-
+	if (direct && dspan <= b->cap) {
 		memset(pl, 0, sizeof(*pl));
 		pl->nodes = 1;
 		pl->depth = 1;
 		pl->keys = hi - lo;
-		pl->penalty = (uint64_t)p->w_coll * 1000 * (over ? over : 1);
+		pl->penalty = (uint64_t)p->w_coll * 1000;
 		direct_leaf(b, dg, dx_lo, dspan, dg == 9 ? n4 : 0, pl);
 	}
 }
