@@ -354,6 +354,16 @@ static int insert_direct(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 	if (pg->size == LPT_SIZE_2M && !lpt_node_shift(node[0]) &&
 	    (lf->n2m + 1) * 512 > lf->npages - lf->n2m)
 		return need_retrain(t);
+	/*
+	 * And back: 4 KiB pages cost two lines each behind sub-tables, so a
+	 * 2 MiB-granule leaf whose 4 KiB pages outweigh its THPs twice over
+	 * (THPs split or unmapped, the range reused for small pages) is
+	 * retrained to a 4 KiB granule.  The factor 2 keeps a range near the
+	 * balance from flipping back and forth.
+	 */
+	if (pg->size == LPT_SIZE_4K && lpt_node_shift(node[0]) == 9 &&
+	    lf->npages - lf->n2m + 1 > 2 * 512 * lf->n2m)
+		return need_retrain(t);
 	t0 = lpt_gtab_pred(node, pg->vpn);
 	t1 = lpt_gtab_pred(node, last);
 	if (t0 < 0 || t1 >= (int64_t)lf->nslots) {

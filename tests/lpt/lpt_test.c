@@ -1348,6 +1348,20 @@ static int t_direct_thp_granule(void)
 		CHECK(lpt_lookup(e.t, lone + 0x400000, NULL, &w2) == LPT_OK &&
 		      w2.entry_pa == w.entry_pa, "one entry for the whole THP");
 	}
+	/*
+	 * The THPs go (split, unmapped) and the range is reused for 4K
+	 * pages: not behind sub-tables for ever, a retrain gives 4 KiB.
+	 */
+	CHECK(lpt_remove(e.t, lone + 0x200000) == 0 &&
+	      lpt_remove(e.t, lone + 0x400000) == 0, "THPs gone");
+	CHECK(lpt_insert(e.t, lone + 0x201000, tl_pte(lone + 0x201000, 0),
+			 LPT_SIZE_4K) == LPT_NEED_RETRAIN, "4K would dominate");
+	CHECK(lpt_map_page(e.t, lone + 0x201000, tl_pte(lone + 0x201000, 0),
+			   LPT_SIZE_4K) == 0, "map with retrain");
+	CHECK(lpt_map_page(e.t, lone + 0x202000, tl_pte(lone + 0x202000, 0),
+			   LPT_SIZE_4K) == 0, "next 4K");
+	CHECK(lpt_lookup(e.t, lone + 0x202000, NULL, &w) == LPT_OK &&
+	      w.probes == 1, "4K in one entry: %u probes", w.probes);
 	CHECK(env_fini(&e), "leak");
 	return 1;
 }
