@@ -115,13 +115,27 @@ log=$MMV_BUILD/vm/bench-model.log
 m_gups='/selftests/lpt/lpt_gups 256 2000000'
 m_xz='xz -T1 -3 -k -f /tmp/r.bin'
 m_sort='sort -n -o /tmp/s /tmp/lines'
+# A subset for a quick look (the README's table is the full run):
+# BENCH_MODEL_WORKLOADS (of "gups xz sort"), BENCH_MODEL_PAGES (of "4K THP"),
+# BENCH_MODEL_REPS (runs of each mode, default 2; spread needs 2).
+model_wls=() model_thp=()
+for w in ${BENCH_MODEL_WORKLOADS:-gups xz sort}; do
+	case $w in gups) model_wls+=("$m_gups") ;; xz) model_wls+=("$m_xz") ;;
+	sort) model_wls+=("$m_sort") ;; *) die "BENCH_MODEL_WORKLOADS: unknown '$w' (gups xz sort)" ;; esac
+done
+for p in ${BENCH_MODEL_PAGES:-4K THP}; do
+	case $p in 4K) model_thp+=(never) ;; THP) model_thp+=(always) ;;
+	*) die "BENCH_MODEL_PAGES: unknown '$p' (4K THP)" ;; esac
+done
+model_reps=${BENCH_MODEL_REPS:-2}
+[[ "$model_reps" =~ ^[1-9]$ ]] || die "BENCH_MODEL_REPS must be 1..9"
 runs=(--run 'dd if=/dev/urandom of=/tmp/r.bin bs=1M count=4 2>/dev/null; seq 1 100000 | /usr/bin/sort -R > /tmp/lines')
-for thp in never always; do
+for thp in "${model_thp[@]}"; do
 	runs+=(--run "echo $thp > /sys/kernel/mm/transparent_hugepage/enabled")
-	for wl in "$m_gups" "$m_xz" "$m_sort"; do
+	for wl in "${model_wls[@]}"; do
 		clean='rm -f /tmp/s /tmp/r.bin.xz; '
 		runs+=(--run "$clean/selftests/lpt/lpt_run --off --no-index -- $wl > /dev/null")
-		for rep in 1 2; do
+		for rep in $(seq 1 "$model_reps"); do
 			runs+=(--run "$clean/selftests/lpt/lpt_run --off --no-index -- $wl"
 			       --run "$clean/selftests/lpt/lpt_run --no-index -- $wl")
 		done
