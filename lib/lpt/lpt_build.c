@@ -224,7 +224,7 @@ static bool icpt_ok(int64_t v)
 /* Slots of a direct table in the bytes the contiguity cap allows. */
 static uint64_t direct_cap(const struct bctx *b)
 {
-	return b->cap * (LPT_SLOT_BYTES / LPT_DIRECT_SLOT_BYTES);
+	return lpt_cap_slots(b->cap, true);
 }
 
 /*

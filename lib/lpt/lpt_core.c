@@ -207,16 +207,15 @@ static uint64_t growth_slots(const struct lpt *t, const uint64_t *node)
 static int rescale(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 		   int64_t t0, int64_t t1)
 {
-	uint64_t cap = __lpt_leaf_cap_slots(t), grow = growth_slots(t, node);
+	uint64_t cap = lpt_cap_slots(__lpt_leaf_cap_slots(t), lf->direct);
+	uint64_t grow = growth_slots(t, node);
 	uint64_t ln = t0 < 0 ? (uint64_t)-t0 : 0;
 	uint64_t rn = t1 >= (int64_t)lf->nslots ? (uint64_t)t1 - lf->nslots + 1 : 0;
 	uint64_t la, ra, total, *tab, pa, per_page = lpt_leaf_page_slots(lf->direct);
-	size_t slot_bytes = lf->direct ? LPT_DIRECT_SLOT_BYTES : LPT_SLOT_BYTES;
+	size_t slot_bytes = lpt_slot_bytes(lf->direct);
 	struct lpt_sub *sub = NULL;
 	int64_t icpt;
 
-	if (lf->direct)
-		cap *= LPT_SLOT_BYTES / LPT_DIRECT_SLOT_BYTES;
 	la = ln ? ln + grow : 0;
 	ra = rn ? rn + grow : 0;
 	total = (lf->nslots + la + ra + per_page - 1) & ~(per_page - 1);
@@ -279,13 +278,13 @@ static int new_leaf(struct lpt *t, uint32_t idx, unsigned int size,
 {
 	struct lpt_index *ix = &t->ix;
 	unsigned int g = lpt_size_order(size);
-	uint64_t cap = __lpt_leaf_cap_slots(t), n, pa, *tab, *node;
+	uint64_t cap = lpt_cap_slots(__lpt_leaf_cap_slots(t), true);
+	uint64_t n, pa, *tab, *node;
 	struct lpt_leaf *lf;
 	int64_t icpt;
 
 	if (ix->nleaves >= ix->cap || ix->leaf_of[idx])
 		return LPT_NEED_RETRAIN;
-	cap *= LPT_SLOT_BYTES / LPT_DIRECT_SLOT_BYTES;
 	n = ((t->p.min_insert_dist >> 12) >> g) + LPT_DIRECT_SLOTS_PER_PAGE - 1;
 	n &= ~(uint64_t)(LPT_DIRECT_SLOTS_PER_PAGE - 1);
 	if (n > cap)
@@ -617,17 +616,13 @@ int lpt_map_page(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size)
 	return lpt_retrain(t, &m, 1);
 }
 
-struct stats_ctx {
-	struct lpt_stats *s;
-};
-
 static void stats_direct(void *arg, struct lpt_leaf *lf,
 			 const uint64_t *node, const struct lpt_dref *r)
 {
-	struct stats_ctx *c = arg;
+	struct lpt_stats *s = arg;
 
-	c->s->pages++;
-	c->s->pages_by_size[r->size % LPT_NR_SIZES]++;
+	s->pages++;
+	s->pages_by_size[r->size % LPT_NR_SIZES]++;
 }
 
 void lpt_get_stats(const struct lpt *t, struct lpt_stats *s)
@@ -669,10 +664,8 @@ void lpt_get_stats(const struct lpt *t, struct lpt_stats *s)
 		s->slots += lf->nslots + lf->nsub * LPT_SUBTABLE_SLOTS;
 		s->subtables += lf->nsub;
 		if (lf->direct) {
-			struct stats_ctx c = { .s = s };
-
 			lpt_dtab_for_each((struct lpt_leaf *)lf, node, 0,
-					  lf->nslots - 1, stats_direct, &c);
+					  lf->nslots - 1, stats_direct, s);
 			s->used_slots += lf->used;
 			continue;
 		}

@@ -204,8 +204,6 @@ int lpt_dtab_place(struct lpt *t, struct lpt_leaf *lf, const uint64_t *node,
 		lf->npages++;
 		return 0;
 	}
-	if (g == 9 && sub_at(lf, (uint64_t)p))
-		sub_put(t, lf, (uint64_t)p);	/* empty: overlaps said so */
 	for (i = 0; i < n; i++)
 		lf->tab[p + i] = w;
 	lf->used += n;

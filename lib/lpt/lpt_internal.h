@@ -31,10 +31,23 @@ struct lpt_leaf {
 	uint64_t displaced;	/* mappings whose first copy is off-slot */
 };
 
+static inline size_t lpt_slot_bytes(bool direct)
+{
+	return direct ? LPT_DIRECT_SLOT_BYTES : LPT_SLOT_BYTES;
+}
+
 static inline size_t lpt_leaf_bytes(const struct lpt_leaf *lf)
 {
-	return (size_t)lf->nslots *
-	       (lf->direct ? LPT_DIRECT_SLOT_BYTES : LPT_SLOT_BYTES);
+	return (size_t)lf->nslots * lpt_slot_bytes(lf->direct);
+}
+
+/*
+ * Slots a table may have under a cap of @gapped_slots 16-byte slots (what
+ * __lpt_leaf_cap_slots() gives): the same bytes, twice the slots if direct.
+ */
+static inline uint64_t lpt_cap_slots(uint64_t gapped_slots, bool direct)
+{
+	return gapped_slots * (lpt_slot_bytes(false) / lpt_slot_bytes(direct));
 }
 
 static inline uint32_t lpt_leaf_page_slots(bool direct)
