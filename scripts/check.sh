@@ -116,24 +116,26 @@ if [ $qemu_ok = 1 ] && [ $kernel_ok = 1 ] && [ $initrd_ok = 1 ]; then
 	# A line "#! deterministic" runs the suite on vm.sh --deterministic's
 	# instruction-counted clock, so that a busy host (the VM beside it)
 	# cannot change what the guest does between two counter reads.
-	vm_tests=() own_vms=()
+	vm_tests=() beside_vms=() own_vms=()
 	for list in selftests/*/check.list; do
 		suite=$(basename "$(dirname "$list")")
 		opts=$(sed -n 's/^#! *cpu-opts *//p' "$list" | head -1)
-		if [ -n "$opts" ]; then own_vms+=("$suite"); continue; fi
-		for t in $(sed 's/#.*//' "$list"); do vm_tests+=(--test "$suite/$t"); done
+		if [ -z "$opts" ]; then
+			for t in $(sed 's/#.*//' "$list"); do vm_tests+=(--test "$suite/$t"); done
+		elif grep -qE '^#! *beside *$' "$list"; then
+			beside_vms+=("$suite")
+		else
+			own_vms+=("$suite")
+		fi
 	done
-	# The suites marked "beside" first, so they start first.
-	mapfile -t own_vms < <(for suite in "${own_vms[@]}"; do
-		grep -qE '^#! *beside *$' "selftests/$suite/check.list" && echo "0 $suite" || echo "1 $suite"
-	done | sort | cut -d' ' -f2)
-	for suite in "${own_vms[@]}"; do
+	# The suites marked "beside" first, in the background.
+	for suite in "${beside_vms[@]}" "${own_vms[@]}"; do
 		list=selftests/$suite/check.list
 		opts=$(sed -n 's/^#! *cpu-opts *//p' "$list" | head -1)
 		suite_tests=()
 		for t in $(sed 's/#.*//' "$list"); do suite_tests+=(--test "$suite/$t"); done
 		how=step determ=()
-		grep -qE '^#! *beside *$' "$list" && how=bg_step
+		[[ " ${beside_vms[*]} " == *" $suite "* ]] && how=bg_step
 		grep -qE '^#! *deterministic *$' "$list" && determ=(--deterministic)
 		$how "VM selftests $suite (debug kernel, -cpu ...,$opts${determ:+, deterministic})" \
 			bash scripts/vm.sh --variant debug --timeout 1500 --test-timeout 1200 \
