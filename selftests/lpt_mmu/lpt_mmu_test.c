@@ -769,15 +769,24 @@ static void test_garbage_structures(void)
 	snap(&b);
 	lpt_snap_delta(&a, &b, &d);
 	print_delta("garbage structures", &d);
+	/*
+	 * Nothing of a corrupted structure may translate: the misses alone
+	 * do not show that (the overwritten arenas make enough of them),
+	 * as a version that left direct tables intact passed with 3,072
+	 * translations.
+	 */
 	check(!stuck && d.c[LPT_CNT_MISSES] >= NR_PAGES * NR_GARBAGE &&
 	      d.c[LPT_CNT_BAD_STRUCT] > 0 &&
-	      d.c[LPT_CNT_FALLBACKS] == d.c[LPT_CNT_MISSES],
+	      d.c[LPT_CNT_FALLBACKS] == d.c[LPT_CNT_MISSES] &&
+	      !d.c[LPT_CNT_LEAF_4K] && !d.c[LPT_CNT_LEAF_2M] &&
+	      !d.c[LPT_CNT_LEAF_1G],
 	      "garbage_structures_miss", "%d touches stuck, %llu misses, "
 	      "%llu bad structures, %llu fallbacks, %llu still translated",
 	      stuck, (unsigned long long)d.c[LPT_CNT_MISSES],
 	      (unsigned long long)d.c[LPT_CNT_BAD_STRUCT],
 	      (unsigned long long)d.c[LPT_CNT_FALLBACKS],
-	      (unsigned long long)d.c[LPT_CNT_LEAF_4K]);
+	      (unsigned long long)(d.c[LPT_CNT_LEAF_4K] + d.c[LPT_CNT_LEAF_2M] +
+				   d.c[LPT_CNT_LEAF_1G]));
 	check(d.c[LPT_CNT_MISMATCHES] == 0, "garbage_no_mismatch",
 	      "%llu cross-checks, %llu mismatches",
 	      (unsigned long long)d.c[LPT_CNT_CROSSCHECKS],
