@@ -310,6 +310,46 @@ static inline int lpt_node_valid(uint64_t w0, uint64_t w1)
 	return 1;	/* LEAF, EMPTY */
 }
 
+/* lpt_index_step() result: an inner node, go on to *child. */
+#define LPT_DESCEND	(-1)
+
+/*
+ * One step of the index descent, at node (@w0, @w1), the @depth-th node
+ * read: LPT_OK at a leaf (LEAF or DIRECT), a fault code (BADNODE, EMPTY,
+ * DEPTH, RANGE), or LPT_DESCEND with *@child set to the child the inner
+ * node's prediction, clamped onto [0, fanout), routes @vpn to.  The
+ * walker and the library's own update paths both descend with it.
+ */
+static inline int lpt_index_step(uint64_t w0, uint64_t w1, uint64_t vpn,
+				 uint32_t depth, uint32_t nnodes,
+				 uint32_t *child)
+{
+	int64_t y;
+	uint64_t j;
+	uint32_t fan;
+
+	if (!lpt_node_valid(w0, w1))
+		return LPT_F_BADNODE;
+	switch (lpt_node_kind(w0)) {
+	case LPT_NODE_EMPTY:
+		return LPT_F_EMPTY;
+	case LPT_NODE_LEAF:
+	case LPT_NODE_DIRECT:
+		return LPT_OK;
+	default:
+		break;
+	}
+	if (depth == LPT_MAX_DEPTH)
+		return LPT_F_DEPTH;
+	y = lpt_node_eval(w0, w1, vpn);
+	fan = lpt_node_fanout(w0);
+	j = y < 0 ? 0 : lpt_fix_floor(y);
+	if (j >= fan)
+		j = fan - 1;
+	*child = lpt_node_child(w0) + (uint32_t)j;
+	return *child < nnodes ? LPT_DESCEND : LPT_F_RANGE;
+}
+
 static inline uint64_t lpt_node_pack(unsigned int kind, unsigned int shift,
 				     int64_t slope, uint64_t ptr)
 {

@@ -205,6 +205,13 @@ int lpt_insert(struct lpt *t, uint64_t va, uint64_t pte, unsigned int size);
 /* Unmap the page containing @va.  Return 0 or -ENOENT. */
 int lpt_remove(struct lpt *t, uint64_t va);
 
+/*
+ * lpt_get - the page containing @va as the table holds it: base, size and
+ * PTE word (A/D merged over its copies), from the library's own records
+ * (no walk).  Return 0 or -ENOENT.
+ */
+int lpt_get(struct lpt *t, uint64_t va, struct lpt_map *out);
+
 /* Replace the PTE word of the page containing @va (all its copies). */
 int lpt_update(struct lpt *t, uint64_t va, uint64_t pte);
 

@@ -163,14 +163,28 @@ int lpt_lookup(struct lpt *t, uint64_t va, struct lpt_lwc *lwc,
 }
 
 /* Final node for @vpn: the walker's own descent over our memory. */
+/*
+ * The node a walk of @vpn ends at, and how it ends (LPT_OK at a leaf,
+ * LPT_F_EMPTY at an empty slot, another fault code for a broken index):
+ * the descent of __lpt_walk_index() over the arena's own memory, without
+ * a read callback, a walk record or a walk cache, for the update paths
+ * that route once per page (the kernel's fault path among them).
+ */
 static int route(struct lpt *t, uint64_t vpn, uint32_t *idx)
 {
-	struct lpt_walk w;
-	uint64_t w0, w1;
+	const struct lpt_index *ix = &t->ix;
+	uint32_t nnodes = ix->arena_pages * (4096 / LPT_NODE_BYTES);
+	uint32_t i = 0, depth;
+	int ret;
 
-	memset(&w, 0, sizeof(w));
-	return __lpt_walk_index(lpt_root(t), vpn, lpt_read8, t, NULL, &w,
-				&w0, &w1, idx);
+	for (depth = 1; depth <= LPT_MAX_DEPTH; depth++) {
+		*idx = i;
+		ret = lpt_index_step(ix->arena[2 * i], ix->arena[2 * i + 1],
+				     vpn, depth, nnodes, &i);
+		if (ret != LPT_DESCEND)
+			return ret;
+	}
+	return LPT_F_DEPTH;
 }
 
 static struct lpt_leaf *leaf_at(struct lpt *t, uint32_t idx)
@@ -337,22 +351,28 @@ static int insert_direct(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 			 const struct lpt_page *pg)
 {
 	uint64_t last = pg->vpn + lpt_pages_of(pg->size) - 1;
+	unsigned int g = lpt_node_shift(node[0]);
+	bool retrain;
 	int64_t t0, t1;
 	int ret;
 
-	if (lpt_dtab_overlaps(lf, node, pg->vpn, pg->size))
-		return -EEXIST;
-	if (!lpt_dtab_fits(lpt_node_shift(node[0]), pg->size))
-		return need_retrain(t);
+	if (pg->size == LPT_SIZE_4K) {
+		ret = lpt_dtab_place_small(lf, node, pg->vpn, pg->pte);
+		if (!ret)
+			t->ev.inserts++;
+		if (ret != -ERANGE)
+			return ret;
+	}
+	retrain = !lpt_dtab_fits(g, pg->size);
 	/*
 	 * 2 MiB pages are copies in a 4 KiB-granule leaf, 4 KiB of table
 	 * each: fine among many 4 KiB pages, but a leaf that THPs would
 	 * dominate (one grown for a 4 KiB anchor, say) gets its own granule
 	 * from a retrain, as the builder gives such a range (lpt_build.c).
 	 */
-	if (pg->size == LPT_SIZE_2M && !lpt_node_shift(node[0]) &&
+	if (pg->size == LPT_SIZE_2M && !g &&
 	    (lf->n2m + 1) * 512 > lf->npages - lf->n2m)
-		return need_retrain(t);
+		retrain = true;
 	/*
 	 * And back: 4 KiB pages cost two lines each behind sub-tables, so a
 	 * 2 MiB-granule leaf whose 4 KiB pages outweigh its THPs twice over
@@ -360,18 +380,27 @@ static int insert_direct(struct lpt *t, struct lpt_leaf *lf, uint64_t *node,
 	 * retrained to a 4 KiB granule.  The factor 2 keeps a range near the
 	 * balance from flipping back and forth.
 	 */
-	if (pg->size == LPT_SIZE_4K && lpt_node_shift(node[0]) == 9 &&
+	if (pg->size == LPT_SIZE_4K && g == 9 &&
 	    lf->npages - lf->n2m + 1 > 2 * 512 * lf->n2m)
-		return need_retrain(t);
+		retrain = true;
+	/*
+	 * A page that overlaps a mapped one is -EEXIST whatever else holds;
+	 * on the common path lpt_dtab_place() finds that out by itself, so
+	 * the fault path looks at the table once.
+	 */
 	t0 = lpt_gtab_pred(node, pg->vpn);
 	t1 = lpt_gtab_pred(node, last);
-	if (t0 < 0 || t1 >= (int64_t)lf->nslots) {
+	if (retrain || t0 < 0 || t1 >= (int64_t)lf->nslots) {
+		if (lpt_dtab_overlaps(lf, node, pg->vpn, pg->size))
+			return -EEXIST;
+		if (retrain)
+			return need_retrain(t);
 		ret = rescale(t, lf, node, t0, t1);
 		if (ret)
 			return ret == LPT_NEED_RETRAIN ? need_retrain(t) : ret;
 	}
 	ret = lpt_dtab_place(t, lf, node, pg);
-	if (ret == -ENOMEM)
+	if (ret == -ENOMEM || ret == -EEXIST)
 		return ret;
 	if (ret)
 		return need_retrain(t);
@@ -483,6 +512,18 @@ int lpt_remove(struct lpt *t, uint64_t va)
 		return -ENOENT;
 	__lpt_page_erase(t, &pr);
 	t->ev.removes++;
+	return 0;
+}
+
+int lpt_get(struct lpt *t, uint64_t va, struct lpt_map *out)
+{
+	struct lpt_pref pr;
+
+	if (__lpt_find_page(t, va, &pr))
+		return -ENOENT;
+	out->va = pr.vpn << 12;
+	out->size = pr.size;
+	out->pte = __lpt_page_test_clear(&pr, 0);
 	return 0;
 }
 

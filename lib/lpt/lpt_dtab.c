@@ -212,6 +212,57 @@ int lpt_dtab_place(struct lpt *t, struct lpt_leaf *lf, const uint64_t *node,
 	return 0;
 }
 
+/*
+ * The fault path's case, in one look at the table: a 4 KiB page into a
+ * 4 KiB-granule leaf whose table already reaches its slot.  Return 0,
+ * -EEXIST (the slot holds a page: a 4 KiB one or a 2 MiB copy), or
+ * -ERANGE when the case does not apply and lpt_dtab_place() must decide.
+ */
+int lpt_dtab_place_small(struct lpt_leaf *lf, const uint64_t *node,
+			 uint64_t vpn, uint64_t pte)
+{
+	int64_t p;
+
+	if (lpt_node_shift(node[0]) || !pte)
+		return -ERANGE;
+	p = slot_of(lf, node, vpn);
+	if (p < 0)
+		return -ERANGE;
+	if (lf->tab[p])
+		return -EEXIST;
+	lf->tab[p] = pte;
+	lf->used++;
+	lf->npages++;
+	return 0;
+}
+
+/*
+ * Unmap every 4 KiB page of VPNs [@first, @last] in a 4 KiB-granule leaf
+ * in one pass (munmap of a range faulted page by page); 2 MiB copies are
+ * left to the caller, which must remove each page whole.  Return: pages
+ * removed.
+ */
+uint64_t lpt_dtab_erase_small(struct lpt_leaf *lf, const uint64_t *node,
+			      uint64_t first, uint64_t last)
+{
+	int64_t a = lpt_gtab_pred(node, first), b = lpt_gtab_pred(node, last);
+	uint64_t n = 0, w;
+	int64_t p;
+
+	if (lpt_node_shift(node[0]))
+		return 0;
+	for (p = a < 0 ? 0 : a; p <= b && p < (int64_t)lf->nslots; p++) {
+		w = lf->tab[p];
+		if (w && !(w & LPT_PTE_PS)) {
+			lf->tab[p] = 0;
+			n++;
+		}
+	}
+	lf->used -= n;
+	lf->npages -= n;
+	return n;
+}
+
 void lpt_dtab_erase(struct lpt *t, struct lpt_leaf *lf, const uint64_t *node,
 		    const struct lpt_dref *r)
 {

@@ -124,6 +124,10 @@ bool lpt_dtab_overlaps(const struct lpt_leaf *lf, const uint64_t *node,
 		       uint64_t vpn, unsigned int size);
 int lpt_dtab_place(struct lpt *t, struct lpt_leaf *lf, const uint64_t *node,
 		   const struct lpt_page *pg);
+int lpt_dtab_place_small(struct lpt_leaf *lf, const uint64_t *node,
+			 uint64_t vpn, uint64_t pte);
+uint64_t lpt_dtab_erase_small(struct lpt_leaf *lf, const uint64_t *node,
+			      uint64_t first, uint64_t last);
 void lpt_dtab_erase(struct lpt *t, struct lpt_leaf *lf, const uint64_t *node,
 		    const struct lpt_dref *r);
 void lpt_dtab_set_pte(const uint64_t *node, const struct lpt_dref *r,

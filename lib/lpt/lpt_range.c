@@ -130,6 +130,13 @@ static void range_by_scan(struct lpt *t, struct lpt_range_op *op,
 		if (!leaf_window(lf, node, s, e, &a, &b))
 			continue;
 		if (lf->direct) {
+			if (op->remove) {
+				uint64_t n = lpt_dtab_erase_small(lf, node, s >> 12,
+								  (e >> 12) - 1);
+
+				t->ev.removes += n;
+				op->hits += n;
+			}
 			op->steps += lpt_dtab_for_each(lf, node, a, b,
 						       scan_direct, &c);
 			continue;

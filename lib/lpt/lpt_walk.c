@@ -186,9 +186,8 @@ int __lpt_walk_index(uint64_t root, uint64_t vpn, lpt_read8_fn read8,
 
 	for (depth = 1; depth <= LPT_MAX_DEPTH; depth++) {
 		uint64_t pa = arena + (uint64_t)idx * LPT_NODE_BYTES;
-		int64_t y;
-		uint64_t j;
-		uint32_t fan, child;
+		uint32_t child;
+		int ret;
 
 		*lidx = idx;
 		w->depth = depth;
@@ -196,29 +195,11 @@ int __lpt_walk_index(uint64_t root, uint64_t vpn, lpt_read8_fn read8,
 			return walk_fault(w, LPT_F_BUS, pa);
 		*lw0 = w0;
 		*lw1 = w1;
-		if (!lpt_node_valid(w0, w1))
-			return walk_fault(w, LPT_F_BADNODE, pa);
-
-		switch (lpt_node_kind(w0)) {
-		case LPT_NODE_EMPTY:
-			return walk_fault(w, LPT_F_EMPTY, pa);
-		case LPT_NODE_LEAF:
-		case LPT_NODE_DIRECT:
+		ret = lpt_index_step(w0, w1, vpn, depth, nnodes, &child);
+		if (ret == LPT_OK)
 			return LPT_OK;
-		default:
-			break;
-		}
-		/* Inner node: clamp the prediction onto the children. */
-		if (depth == LPT_MAX_DEPTH)
-			return walk_fault(w, LPT_F_DEPTH, pa);
-		y = lpt_node_eval(w0, w1, vpn);
-		fan = lpt_node_fanout(w0);
-		j = y < 0 ? 0 : lpt_fix_floor(y);
-		if (j >= fan)
-			j = fan - 1;
-		child = lpt_node_child(w0) + (uint32_t)j;
-		if (child >= nnodes)
-			return walk_fault(w, LPT_F_RANGE, pa);
+		if (ret != LPT_DESCEND)
+			return walk_fault(w, ret, pa);
 		idx = child;
 	}
 	/* Not reached: the loop returns at the depth limit. */

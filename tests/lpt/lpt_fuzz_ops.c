@@ -64,17 +64,23 @@ static void ref_del(struct ref *r, long i)
 static void check_va(struct lpt *t, const struct ref *r, uint64_t va)
 {
 	struct lpt_walk w;
+	struct lpt_map g;
 	long i = ref_find(r, va);
 	int f = lpt_lookup(t, va, NULL, &w);
+	int got = lpt_get(t, va, &g);
 
 	if (i < 0) {
-		if (f == LPT_OK)
+		if (f == LPT_OK || !got)
 			__builtin_trap();
 		return;
 	}
 	if (f != LPT_OK || tl_wpte(&w) != r->m[i].pte || w.size != r->m[i].size ||
 	    w.pa != ((r->m[i].pte & LPT_PTE_PFN_MASK) |
 		     (va & (lpt_size_bytes(w.size) - 1))))
+		__builtin_trap();
+	/* The library's records agree with the walk. */
+	if (got || g.va != r->m[i].va || g.size != r->m[i].size ||
+	    g.pte != r->m[i].pte)
 		__builtin_trap();
 }
 
