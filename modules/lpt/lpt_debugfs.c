@@ -16,10 +16,23 @@
 
 static struct dentry *lpt_dir;
 
+/* A per-CPU event counter's total; racy against adds, as vm events are. */
+static u64 lpt_event_sum(size_t off)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *(u64 *)((char *)per_cpu_ptr(&lpt_events, cpu) + off);
+	return sum;
+}
+
 static int lpt_stats_show(struct seq_file *sf, void *unused)
 {
 #define LPT_STAT(name) \
 	seq_printf(sf, #name " %lld\n", atomic64_read(&lpt_stat.name))
+#define LPT_EVENT(name) \
+	seq_printf(sf, #name " %llu\n", lpt_event_sum(offsetof(struct lpt_event_stats, name)))
 	LPT_STAT(live_mms);
 	LPT_STAT(live_tables);
 	LPT_STAT(live_pages);
@@ -35,20 +48,21 @@ static int lpt_stats_show(struct seq_file *sf, void *unused)
 	LPT_STAT(retrain_aborts);
 	LPT_STAT(fallbacks);
 	LPT_STAT(publishes);
-	LPT_STAT(faults);
-	LPT_STAT(installs);
-	LPT_STAT(races);
+	LPT_EVENT(faults);
+	LPT_EVENT(installs);
+	LPT_EVENT(races);
 	LPT_STAT(retrain_waits);
 	LPT_STAT(retrain_timeouts);
-	LPT_STAT(invalidations);
-	LPT_STAT(inval_pages);
-	LPT_STAT(wrprotect_pages);
-	LPT_STAT(young_calls);
-	LPT_STAT(young_pages);
+	LPT_EVENT(invalidations);
+	LPT_EVENT(inval_pages);
+	LPT_EVENT(wrprotect_pages);
+	LPT_EVENT(young_calls);
+	LPT_EVENT(young_pages);
 	LPT_STAT(conflicts);
 	LPT_STAT(own_tlb_flushes);
-	LPT_STAT(fault_ns);
-	LPT_STAT(inval_ns);
+	LPT_EVENT(fault_ns);
+	LPT_EVENT(inval_ns);
+#undef LPT_EVENT
 #undef LPT_STAT
 	return 0;
 }

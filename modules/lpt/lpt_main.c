@@ -15,6 +15,13 @@
 #include "lpt_kernel.h"
 
 struct lpt_global_stats lpt_stat;
+DEFINE_PER_CPU(struct lpt_event_stats, lpt_events);
+
+/* Off by default: two clock reads per fault would be most of its cost. */
+bool lpt_hook_timing;
+module_param_named(hook_timing, lpt_hook_timing, bool, 0644);
+MODULE_PARM_DESC(hook_timing,
+		 "time the fault hook and invalidations (debugfs fault_ns, inval_ns)");
 /* Protects lpt_mms: every attached mm, for debugfs and module unload. */
 DEFINE_MUTEX(lpt_mms_lock);
 LIST_HEAD(lpt_mms);
@@ -54,10 +61,14 @@ static void lpt_on_fault(struct vm_area_struct *vma, unsigned long address,
 
 	if (!m)
 		return;
-	/* What an LPT adds to a fault, for make bench's fault-cost figure. */
+	if (!READ_ONCE(lpt_hook_timing)) {
+		lpt_mm_fault(m, address);
+		return;
+	}
+	/* What an LPT adds to a fault, in ns (lpt_faultbench). */
 	t0 = ktime_get_ns();
 	lpt_mm_fault(m, address);
-	atomic64_add(ktime_get_ns() - t0, &lpt_stat.fault_ns);
+	lpt_count(fault_ns, ktime_get_ns() - t0);
 }
 
 /* @mm is a copy of @oldmm nobody else can see yet; no lock is held. */

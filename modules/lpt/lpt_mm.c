@@ -407,29 +407,29 @@ static int lpt_place(struct lpt_mm *m, struct lpt_table *tb,
 		     const struct lpt_map *map, bool *flush)
 {
 	u64 end = map->va + lpt_size_bytes(map->size), base, lim;
-	struct lpt_walk w;
+	struct lpt_map old;
+	bool found;
 	int ret;
 
 	ret = lpt_insert(tb->t, map->va, map->pte, map->size);
 	if (ret != -EEXIST)
 		goto out;
-	if (lpt_lookup(tb->t, map->va, NULL, &w) == LPT_OK &&
-	    w.size == map->size) {
-		/* The walk's word carries PS for a direct huge entry. */
-		if (!((w.pte ^ map->pte) & ~(LPT_PTE_A | LPT_PTE_D | LPT_PTE_PS))) {
+	found = !lpt_get(tb->t, map->va, &old);
+	if (found && old.size == map->size) {
+		if (!((old.pte ^ map->pte) & ~(LPT_PTE_A | LPT_PTE_D))) {
 			m->st.present++;
 			return 0;
 		}
 		m->st.updates++;
 		return lpt_update(tb->t, map->va,
-				  map->pte | (w.pte & LPT_PTE_A));
+				  map->pte | (old.pte & LPT_PTE_A));
 	}
 	/* Pages of another size in the way: all that overlaps goes. */
 	base = map->va;
 	lim = end;
-	if (w.fault == LPT_OK) {
-		base &= ~(lpt_size_bytes(w.size) - 1);
-		lim = max(end, base + lpt_size_bytes(w.size));
+	if (found) {
+		base = old.va;
+		lim = max(end, base + lpt_size_bytes(old.size));
 	}
 	m->st.conflicts += lpt_remove_range(tb->t, base, lim);
 	*flush = true;
@@ -808,7 +808,7 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 	if (address >= LPT_VA_LIMIT ||
 	    (READ_ONCE(m->state) != LPT_ON && !READ_ONCE(m->building)))
 		return;
-	atomic64_inc(&lpt_stat.faults);
+	lpt_count(faults, 1);
 	seq = READ_ONCE(m->inv_seq);
 	smp_rmb();	/* the sequence before the PTE; pairs with the lock */
 	ret = lpt_radix_lookup(m->mm, address, &map);
@@ -826,7 +826,7 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 	     map.va < m->inv_end)) {
 		m->st.races++;
 		spin_unlock(&m->lock);
-		atomic64_inc(&lpt_stat.races);
+		lpt_count(races, 1);
 		return;
 	}
 	if (m->state != LPT_ON || !m->cur) {
@@ -849,7 +849,7 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 	spin_unlock(&m->lock);
 
 	if (!ret || retrain)
-		atomic64_inc(&lpt_stat.installs);
+		lpt_count(installs, 1);
 	if (flush)
 		lpt_flush_tlb_all();
 	if (publish)
@@ -924,7 +924,7 @@ static int lpt_mn_invalidate_start(struct mmu_notifier *mn,
 	struct lpt_mm *m = lpt_mn(mn);
 	bool wp = r->event == MMU_NOTIFY_PROTECTION_PAGE ||
 		  r->event == MMU_NOTIFY_SOFT_DIRTY;
-	u64 n, t0 = ktime_get_ns();
+	u64 n, t0 = READ_ONCE(lpt_hook_timing) ? ktime_get_ns() : 0;
 	bool any;
 
 	spin_lock(&m->lock);
@@ -950,10 +950,13 @@ static int lpt_mn_invalidate_start(struct mmu_notifier *mn,
 	}
 	spin_unlock(&m->lock);
 	if (any) {
-		atomic64_inc(&lpt_stat.invalidations);
-		atomic64_add(n, wp ? &lpt_stat.wrprotect_pages :
-				     &lpt_stat.inval_pages);
-		atomic64_add(ktime_get_ns() - t0, &lpt_stat.inval_ns);
+		lpt_count(invalidations, 1);
+		if (wp)
+			lpt_count(wrprotect_pages, n);
+		else
+			lpt_count(inval_pages, n);
+		if (t0)
+			lpt_count(inval_ns, ktime_get_ns() - t0);
 	}
 	return 0;
 }
@@ -990,9 +993,9 @@ static int lpt_young(struct lpt_mm *m, unsigned long s, unsigned long e,
 		n += lpt_test_clear_range(m->old->t, s, e, LPT_PTE_A, c);
 	m->st.young_pages += n;
 	spin_unlock(&m->lock);
-	atomic64_inc(&lpt_stat.young_calls);
+	lpt_count(young_calls, 1);
 	if (n)
-		atomic64_add(n, &lpt_stat.young_pages);
+		lpt_count(young_pages, n);
 	return n != 0;
 }
 
