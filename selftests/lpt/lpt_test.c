@@ -108,6 +108,17 @@ static void *map_aligned(size_t len)
 	return a;
 }
 
+/*
+ * Flush this CPU's TLB: unmapping more present pages than the kernel's
+ * tlb_single_page_flush_ceiling (33) flushes all of it.
+ */
+static void flush_tlb(void)
+{
+	munmap(mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
+	       64 * PAGE);
+}
+
 static void begin(void)
 {
 	if (lptu_read(&snap))
@@ -829,6 +840,11 @@ static void test_disable_enable(void)
 	    "PR_SET_LPT 0: LPT off (get %d), memory works on radix", g);
 	r1 = prctl(PR_SET_LPT, 1, 0, 0, 0);
 	g = prctl(PR_GET_LPT, 0, 0, 0, 0);
+	/*
+	 * The new root leaves the TLB alone (the radix translations in it
+	 * are still right): flush it, so that verify() walks the new table.
+	 */
+	flush_tlb();
 	begin();
 	tap(r1 == 0 && g == 3 && !verify(p, len, 16),
 	    "PR_SET_LPT 1: rebuilt from the live page tables (get %d)", g);

@@ -126,9 +126,36 @@ static void snap(struct lpt_snap *s)
 	}
 }
 
+/*
+ * Flush this CPU's TLB as the kernel does for a large range: unmapping
+ * more pages than tlb_single_page_flush_ceiling (33) that were present
+ * makes flush_tlb_mm_range() flush the whole TLB (MOV to CR3, no PCID in
+ * TCG), which also drops the LWC's nodes of the address space.
+ */
+static void flush_tlb(void)
+{
+	const size_t len = 64 * PAGE_SIZE;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		bail("mmap for a TLB flush");
+	for (size_t off = 0; off < len; off += PAGE_SIZE)
+		p[off] = 1;
+	munmap(p, len);
+}
+
+/*
+ * Load a root.  A root write drops cached nodes but not the TLB
+ * (docs/lpt-abi.md): like an OS that changed the table, flush it so that
+ * the next touches walk the new structure.
+ */
 static int write_root(uint64_t root)
 {
-	return pwrite(msr_fd, &root, 8, LPT_MSR_ROOT) == 8 ? 0 : errno;
+	if (pwrite(msr_fd, &root, 8, LPT_MSR_ROOT) != 8)
+		return errno;
+	flush_tlb();
+	return 0;
 }
 
 static uint64_t read_root(void)
