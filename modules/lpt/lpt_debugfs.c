@@ -50,6 +50,7 @@ static int lpt_stats_show(struct seq_file *sf, void *unused)
 	LPT_STAT(publishes);
 	LPT_EVENT(faults);
 	LPT_EVENT(installs);
+	LPT_EVENT(early_installs);
 	LPT_EVENT(races);
 	LPT_STAT(retrain_waits);
 	LPT_STAT(retrain_timeouts);

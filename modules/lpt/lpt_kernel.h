@@ -177,6 +177,7 @@ struct lpt_global_stats {
 struct lpt_event_stats {
 	u64 faults;
 	u64 installs;
+	u64 early_installs;	/* of those, from update_mmu_cache*() */
 	u64 races;
 	u64 invalidations;
 	u64 inval_pages;
@@ -205,6 +206,9 @@ int lpt_mm_enable(struct lpt_mm *m, enum lpt_build how);
 void lpt_mm_disable(struct lpt_mm *m);
 void lpt_mm_teardown(struct lpt_mm *m);
 void lpt_mm_fault(struct lpt_mm *m, unsigned long address);
+void lpt_mm_install_ptes(struct lpt_mm *m, unsigned long addr, pte_t *ptep,
+			 unsigned int nr);
+void lpt_mm_install_pmd(struct lpt_mm *m, unsigned long addr, pmd_t *pmdp);
 void lpt_mm_ident(struct lpt_mm *m, pid_t *pid, char *comm);
 void lpt_mm_detach_all(void);
 const char *lpt_state_name(enum lpt_state s);
@@ -219,6 +223,8 @@ struct lpt_snap {
 
 int lpt_radix_lookup(struct mm_struct *mm, unsigned long addr,
 		     struct lpt_map *map);
+int lpt_radix_pte_map(pte_t ptev, unsigned long addr, struct lpt_map *map);
+int lpt_radix_pmd_map(pmd_t pmdv, unsigned long addr, struct lpt_map *map);
 int lpt_radix_snapshot(struct mm_struct *mm, struct lpt_snap *s);
 size_t lpt_radix_anchors(struct mm_struct *mm, struct lpt_map *out,
 			 size_t max);

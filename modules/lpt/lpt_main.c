@@ -6,6 +6,7 @@
  * exec (the wish is inherited), children of a parent that has one, and
  * every exec and fork while the parameter default_enable is set.
  */
+#include <linux/hugetlb.h>
 #include <linux/ktime.h>
 #include <linux/lpt_hooks.h>
 #include <linux/mm.h>
@@ -71,6 +72,25 @@ static void lpt_on_fault(struct vm_area_struct *vma, unsigned long address,
 	lpt_count(fault_ns, ktime_get_ns() - t0);
 }
 
+/* Under the page table lock; hugetlb entries are left to the fault hook. */
+static void lpt_on_install_ptes(struct vm_area_struct *vma, unsigned long addr,
+				pte_t *ptep, unsigned int nr)
+{
+	struct lpt_mm *m = READ_ONCE(vma->vm_mm->lpt_private);
+
+	if (m && !is_vm_hugetlb_page(vma))
+		lpt_mm_install_ptes(m, addr, ptep, nr);
+}
+
+static void lpt_on_install_pmd(struct vm_area_struct *vma, unsigned long addr,
+			       pmd_t *pmdp)
+{
+	struct lpt_mm *m = READ_ONCE(vma->vm_mm->lpt_private);
+
+	if (m && !is_vm_hugetlb_page(vma))
+		lpt_mm_install_pmd(m, addr, pmdp);
+}
+
 /* @mm is a copy of @oldmm nobody else can see yet; no lock is held. */
 static void lpt_on_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 {
@@ -128,6 +148,8 @@ static int lpt_on_set_enabled(struct mm_struct *mm, bool enable)
 static const struct lpt_hook_ops lpt_ops = {
 	.owner		= THIS_MODULE,
 	.fault		= lpt_on_fault,
+	.install_ptes	= lpt_on_install_ptes,
+	.install_pmd	= lpt_on_install_pmd,
 	.fork		= lpt_on_fork,
 	.exec		= lpt_on_exec,
 	.set_enabled	= lpt_on_set_enabled,

@@ -399,9 +399,10 @@ static void lpt_pending_drop(struct lpt_mm *m, unsigned long s,
  * first) or, when something is there, rewrite the entry already there (an
  * upgrade such as RO -> RW after the first write; the A bit the hardware
  * set is kept).  An entry of another size over the page is stale, which
- * notifiers should make impossible: drop it and ask for a TLB flush.
- * Under m->lock.  Return: 0, LPT_NEED_RETRAIN, -ENOMEM (no memory
- * without sleeping) or -EINVAL.
+ * notifiers should make impossible: drop it and ask for a TLB flush, or,
+ * without @flush (a caller that cannot flush), leave it all and return
+ * -EAGAIN.  Under m->lock.  Return: 0, LPT_NEED_RETRAIN, -ENOMEM (no
+ * memory without sleeping), -EINVAL or -EAGAIN.
  */
 static int lpt_place(struct lpt_mm *m, struct lpt_table *tb,
 		     const struct lpt_map *map, bool *flush)
@@ -424,6 +425,8 @@ static int lpt_place(struct lpt_mm *m, struct lpt_table *tb,
 		return lpt_update(tb->t, map->va,
 				  map->pte | (old.pte & LPT_PTE_A));
 	}
+	if (!flush)
+		return -EAGAIN;
 	/* Pages of another size in the way: all that overlaps goes. */
 	base = map->va;
 	lim = end;
@@ -787,6 +790,124 @@ static void lpt_retrain_wait(struct lpt_mm *m, u64 ticket)
 
 /* ---- the fault hook ---- */
 
+/*
+ * What the last early install on this CPU put in (lpt_mm_install_*(), in
+ * the page table lock): the fault hook that follows finds its page there
+ * and has nothing left to do.  A record that is stale (the task moved,
+ * an invalidation came in between, a migration wrote it) costs at most
+ * one more fault: the fault hook consumes it whether it matches or not.
+ */
+struct lpt_early {
+	struct mm_struct *mm;
+	unsigned long start, end;
+};
+
+static DEFINE_PER_CPU(struct lpt_early, lpt_early);
+
+/* Does an invalidation in progress cover @map?  Under m->lock. */
+static bool lpt_inv_covers(struct lpt_mm *m, const struct lpt_map *map)
+{
+	return m->inv_count && m->inv_start < map->va + lpt_size_bytes(map->size) &&
+	       map->va < m->inv_end;
+}
+
+/*
+ * Install one mapping from the page table lock.  Only the plain case: no
+ * invalidation in flight over it, nothing to flush, no retrain, and the
+ * index unchanged (a moved generation needs a publish, which sleeps).
+ * Anything else is left to the fault hook.  Under m->lock.
+ */
+static bool lpt_install_early(struct lpt_mm *m, const struct lpt_map *map)
+{
+	u64 gen;
+
+	if (map->va >= LPT_VA_LIMIT || lpt_inv_covers(m, map))
+		return false;
+	gen = lpt_generation(m->cur->t);
+	if (lpt_place(m, m->cur, map, NULL))
+		return false;
+	return lpt_generation(m->cur->t) == gen;
+}
+
+/* Remember [start, end) of @mm, joined to the record when adjacent. */
+static void lpt_early_note(struct mm_struct *mm, unsigned long start,
+			   unsigned long end)
+{
+	struct lpt_early *e = this_cpu_ptr(&lpt_early);
+
+	if (start == end)
+		return;
+	if (e->mm == mm && e->end == start) {
+		e->end = end;
+		return;
+	}
+	e->mm = mm;
+	e->start = start;
+	e->end = end;
+}
+
+/**
+ * lpt_mm_install_ptes - learn @nr new PTEs from update_mmu_cache_range()
+ * @m: the mm's state
+ * @addr: the user address of the first
+ * @ptep: the first PTE, its page table lock held
+ * @nr: how many
+ *
+ * The fault's own page, or a batch of fault-around or migration, goes in
+ * here without a second walk of the radix table; must not sleep.
+ */
+void lpt_mm_install_ptes(struct lpt_mm *m, unsigned long addr, pte_t *ptep,
+			 unsigned int nr)
+{
+	unsigned long start = addr;
+	struct lpt_map map;
+	unsigned int i;
+
+	if (READ_ONCE(m->state) != LPT_ON)
+		return;
+	spin_lock(&m->lock);
+	if (m->state != LPT_ON || !m->cur || m->building)
+		goto out;
+	for (i = 0; i < nr; i++, addr += PAGE_SIZE) {
+		if (lpt_radix_pte_map(ptep_get(ptep + i), addr, &map) ||
+		    !lpt_install_early(m, &map))
+			break;
+	}
+	lpt_early_note(m->mm, start, addr);
+	if (i)
+		lpt_count(early_installs, i);
+out:
+	spin_unlock(&m->lock);
+}
+
+/* The same for a 2 MiB leaf from update_mmu_cache_pmd(). */
+void lpt_mm_install_pmd(struct lpt_mm *m, unsigned long addr, pmd_t *pmdp)
+{
+	struct lpt_map map;
+
+	if (READ_ONCE(m->state) != LPT_ON ||
+	    lpt_radix_pmd_map(pmdp_get_lockless(pmdp), addr, &map))
+		return;
+	spin_lock(&m->lock);
+	if (m->state == LPT_ON && m->cur && !m->building &&
+	    lpt_install_early(m, &map)) {
+		lpt_early_note(m->mm, map.va, map.va + lpt_size_bytes(map.size));
+		lpt_count(early_installs, 1);
+	}
+	spin_unlock(&m->lock);
+}
+
+/* Did an early install on this CPU put @address in?  Forgets either way. */
+static bool lpt_early_hit(struct lpt_mm *m, unsigned long address)
+{
+	struct lpt_early *e = get_cpu_ptr(&lpt_early);
+	bool hit = e->mm == m->mm && address >= e->start && address < e->end;
+
+	e->mm = NULL;
+	put_cpu_ptr(&lpt_early);
+	return hit;
+}
+
 /**
  * lpt_mm_fault - install the radix translation of @address
  * @m: the faulting mm's state
@@ -801,7 +922,7 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 {
 	bool flush = false, publish = false, retrain = false;
 	struct lpt_map map;
-	u64 gen = 0, ticket = 0;
+	u64 ticket = 0;
 	unsigned long seq;
 	int ret;
 
@@ -809,6 +930,8 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 	    (READ_ONCE(m->state) != LPT_ON && !READ_ONCE(m->building)))
 		return;
 	lpt_count(faults, 1);
+	if (lpt_early_hit(m, address))
+		return;
 	seq = READ_ONCE(m->inv_seq);
 	smp_rmb();	/* the sequence before the PTE; pairs with the lock */
 	ret = lpt_radix_lookup(m->mm, address, &map);
@@ -821,9 +944,7 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 
 	spin_lock(&m->lock);
 	m->st.faults++;
-	if (m->inv_seq != seq ||
-	    (m->inv_count && m->inv_start < map.va + lpt_size_bytes(map.size) &&
-	     map.va < m->inv_end)) {
+	if (m->inv_seq != seq || lpt_inv_covers(m, &map)) {
 		m->st.races++;
 		spin_unlock(&m->lock);
 		lpt_count(races, 1);
@@ -835,7 +956,6 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 		spin_unlock(&m->lock);
 		return;
 	}
-	gen = lpt_generation(m->cur->t);
 	ret = lpt_place(m, m->cur, &map, &flush);
 	if (ret == LPT_NEED_RETRAIN || ret == -ENOMEM) {
 		lpt_pending_add(m, &map);
@@ -845,7 +965,8 @@ void lpt_mm_fault(struct lpt_mm *m, unsigned long address)
 		/* Also for the table being built; the rest for retrains. */
 		lpt_pending_add(m, &map);
 	}
-	publish = lpt_generation(m->cur->t) != gen;
+	/* Also for a node an early install changed (it could not publish). */
+	publish = lpt_generation(m->cur->t) != m->pub_gen;
 	spin_unlock(&m->lock);
 
 	if (!ret || retrain)

@@ -100,10 +100,7 @@ static enum lpt_descend lpt_descend(struct mm_struct *mm, unsigned long addr,
 	if (pmd_none(pmdv))
 		return LPT_D_HOLE;
 	if (pmd_leaf(pmdv)) {
-		map->va = addr & PMD_MASK;
-		map->size = LPT_SIZE_2M;
-		*err = lpt_pte_word(pmd_flags(pmdv), pmd_pfn(pmdv),
-				    pmd_dirty(pmdv), LPT_SIZE_2M, &map->pte);
+		*err = lpt_radix_pmd_map(pmdv, addr, map);
 		return LPT_D_LEAF;
 	}
 	if (!(pmd_flags(pmdv) & _PAGE_PRESENT) || pmd_bad(pmdv))
@@ -130,13 +127,24 @@ static pte_t *lpt_pte_map(pmd_t *pmdp, unsigned long addr)
 	return pte_offset_kernel(&pmdv, addr);
 }
 
-static int lpt_pte_map_one(pte_t ptev, unsigned long addr,
-			   struct lpt_map *map)
+/* The LPT mapping of the radix PTE value @ptev for @addr. */
+int lpt_radix_pte_map(pte_t ptev, unsigned long addr, struct lpt_map *map)
 {
 	map->va = addr & PAGE_MASK;
 	map->size = LPT_SIZE_4K;
 	return lpt_pte_word(pte_flags(ptev), pte_pfn(ptev), pte_dirty(ptev),
 			    LPT_SIZE_4K, &map->pte);
+}
+
+/* The same for a PMD value @pmdv: a 2 MiB leaf, or -ENOENT. */
+int lpt_radix_pmd_map(pmd_t pmdv, unsigned long addr, struct lpt_map *map)
+{
+	if (!pmd_leaf(pmdv))
+		return -ENOENT;
+	map->va = addr & PMD_MASK;
+	map->size = LPT_SIZE_2M;
+	return lpt_pte_word(pmd_flags(pmdv), pmd_pfn(pmdv), pmd_dirty(pmdv),
+			    LPT_SIZE_2M, &map->pte);
 }
 
 /**
@@ -167,7 +175,7 @@ int lpt_radix_lookup(struct mm_struct *mm, unsigned long addr,
 	ptep = lpt_pte_map(pmdp, addr);
 	if (!ptep)
 		return -ENOENT;
-	err = lpt_pte_map_one(ptep_get(ptep), addr, map);
+	err = lpt_radix_pte_map(ptep_get(ptep), addr, map);
 	rcu_read_unlock();
 	return err;
 }
@@ -220,7 +228,7 @@ static int lpt_snap_range(struct mm_struct *mm, unsigned long addr,
 			if (!ptep)
 				break;
 			for (; addr < stop; addr += PAGE_SIZE, ptep++) {
-				err = lpt_pte_map_one(ptep_get(ptep), addr, &map);
+				err = lpt_radix_pte_map(ptep_get(ptep), addr, &map);
 				if (err == -EOPNOTSUPP)
 					break;
 				if (!err)

@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	double x, y, z;
 	uint64_t probe[MM_NR];
 	struct lptu_counters a, b;
-	long long fault_ns, inval_ns;
+	long long fault_ns, inval_ns, early, hooks;
 
 	if (rounds < 1 || rounds > 1000) {
 		fprintf(stderr, "lpt_faultbench: rounds must be 1..1000\n");
@@ -85,6 +85,8 @@ int main(int argc, char **argv)
 	lptu_read(&a);
 	fault_ns = lptu_file_value(LPTU_STATS_PATH, "fault_ns");
 	inval_ns = lptu_file_value(LPTU_STATS_PATH, "inval_ns");
+	early = lptu_file_value(LPTU_STATS_PATH, "early_installs");
+	hooks = lptu_file_value(LPTU_STATS_PATH, "faults");
 	for (int i = 0; i < rounds; i++) {
 		/* Alternate which side goes first to cancel drift. */
 		int first_on = i & 1;
@@ -111,6 +113,10 @@ int main(int argc, char **argv)
 	printf("faults/round %lu, rounds %d per side\n", LEN / 4096, rounds);
 	printf("fault ns median: lpt-on %.0f lpt-off %.0f ratio %.3f\n",
 	       on[rounds / 2], off[rounds / 2], on[rounds / 2] / off[rounds / 2]);
+	early = lptu_file_value(LPTU_STATS_PATH, "early_installs") - early;
+	hooks = lptu_file_value(LPTU_STATS_PATH, "faults") - hooks;
+	printf("lpt-on faults %lld, entries installed from update_mmu_cache %lld\n",
+	       hooks, early);
 	/* Only with lpt.ko's hook_timing=1: clock reads cost more than the hook. */
 	if (fault_ns > 0)
 		printf("lpt.ko ns per lpt-on fault: fault hook %.0f, invalidation %.0f\n",

@@ -19,6 +19,7 @@
 #include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
@@ -348,6 +349,53 @@ static void test_dontneed(void)
 	    "MADV_DONTNEED: dropped range reads zero, the rest intact");
 	munmap(p, len);
 	mmu_clean("madvise(DONTNEED)", 2048);
+}
+
+/*
+ * Fault-around: reading one page of a file in the page cache maps the
+ * pages around it (fault_around_bytes, 64 KiB by default, aligned).  They
+ * reach the LPT from update_mmu_cache_range() with the faulting page, so
+ * touching them afterwards must not fault; without the early install each
+ * faulted once more (an LPT miss is a #PF under the strict MMU, and the
+ * kernel counts it as a minor fault).
+ */
+static void test_fault_around(void)
+{
+	const size_t len = 64 * 1024;
+	char path[] = "/tmp/lpt_fa_XXXXXX", *win, *p;
+	long long early0 = lptu_file_value(LPTU_STATS_PATH, "early_installs");
+	long first, rest;
+	struct rusage r0, r1, r2;
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		bail("mkstemp");
+	unlink(path);
+	win = map_anon(2 * len);
+	p = (char *)(((uintptr_t)win + len - 1) & ~(len - 1));
+	fill(win, len, 21);
+	if (write(fd, win, len) != (ssize_t)len)
+		bail("write");
+	if (mmap(p, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+		bail("mmap file");
+	begin();
+	getrusage(RUSAGE_SELF, &r0);
+	touch_read(p);
+	getrusage(RUSAGE_SELF, &r1);
+	for (size_t off = PAGE; off < len; off += PAGE)
+		touch_read(p + off);
+	getrusage(RUSAGE_SELF, &r2);
+	first = r1.ru_minflt - r0.ru_minflt;
+	rest = r2.ru_minflt - r1.ru_minflt;
+	tap(first == 1 && rest == 0 && !verify(p, len, 21),
+	    "fault-around: 1 fault maps 64 KiB of a file; %ld for its first page, %ld for the other 15",
+	    first, rest);
+	tap(lptu_file_value(LPTU_STATS_PATH, "early_installs") - early0 >= 16,
+	    "fault-around: %lld entries installed from update_mmu_cache_range()",
+	    lptu_file_value(LPTU_STATS_PATH, "early_installs") - early0);
+	munmap(win, 2 * len);
+	close(fd);
+	mmu_clean("fault-around", 16);
 }
 
 static int thp_available(void)
@@ -895,6 +943,7 @@ int main(int argc, char **argv)
 	test_fork_cow();
 	test_exec();
 	test_dontneed();
+	test_fault_around();
 	test_thp();
 	test_migration();
 	test_ksm();
