@@ -272,6 +272,13 @@ vm_tests() {
 	expect_fail "qemu: a nested TLB without the TLB model stops QEMU" \
 		'walk-ntlb-entries needs the TLB model' \
 		"${q[@]}" -cpu qemu64,walk-ntlb-entries=16
+	# The default model has latencies for nodes 0 and 1 only.
+	expect_fail "qemu: a NUMA node without a modelled DRAM latency stops QEMU" \
+		'mmodel: NUMA node 2 has memory but no DRAM latency' \
+		"${q[@]}" -cpu qemu64,mmodel=on -m 96M \
+		-object memory-backend-ram,id=m0,size=32M -numa node,memdev=m0 \
+		-object memory-backend-ram,id=m1,size=32M -numa node,memdev=m1 \
+		-object memory-backend-ram,id=m2,size=32M -numa node,memdev=m2
 }
 
 case "${1:-}" in
