@@ -36,6 +36,7 @@
 /* Structural limits. */
 #define LPT_MAX_DEPTH		3	/* nodes on one root-to-leaf path */
 #define LPT_CERR		3	/* error bound: probe slots p..p+3 */
+#define LPT_WALK_RETRIES	4	/* restarts on a slot reused mid-walk */
 #define LPT_MAX_FANOUT		4096	/* children of one inner node */
 #define LPT_MAX_ARENA_PAGES	256	/* 4 KiB pages of index nodes */
 #define LPT_MAX_NODES		(LPT_MAX_ARENA_PAGES * 4096 / 16)

@@ -275,8 +275,8 @@ static int walk_direct(uint64_t w0, uint64_t w1, uint64_t va,
 int lpt_walk(uint64_t root, uint64_t va, lpt_read8_fn read8, void *ctx,
 	     struct lpt_lwc *lwc, struct lpt_walk *w)
 {
-	uint64_t w0 = 0, w1 = 0, table, p, s, tag, pte, size_bytes;
-	uint32_t slots, idx, k;
+	uint64_t w0 = 0, w1 = 0, table, p, s, tag, tag2, pte, size_bytes;
+	uint32_t slots, idx, k, retries = 0;
 	unsigned int size;
 	int64_t y;
 	int ret;
@@ -317,8 +317,21 @@ int lpt_walk(uint64_t root, uint64_t va, lpt_read8_fn read8, void *ctx,
 			continue;
 		if (tag & LPT_TAG_RSVD_MASK)
 			return walk_fault(w, LPT_F_BADENTRY, s);
-		if (read8(ctx, s, &pte))
+		/*
+		 * Tag, PTE, tag again (same line, no extra reference): the OS
+		 * may have given the slot to another page between the first
+		 * two reads, and that page's PTE must not translate @va.  A
+		 * changed tag sends the walk back to the first probe; the
+		 * ABI bounds how often (docs/lpt-abi.md, "Concurrency").
+		 */
+		if (read8(ctx, s, &pte) || read8(ctx, s + 8, &tag2))
 			return walk_fault(w, LPT_F_BUS, s);
+		if (tag2 != tag) {
+			if (++retries > LPT_WALK_RETRIES)
+				return walk_fault(w, LPT_F_NOENTRY, p);
+			k = (uint32_t)-1;	/* ++k: probe p again */
+			continue;
+		}
 		size = lpt_tag_size(tag);
 		size_bytes = lpt_size_bytes(size);
 		w->entry_pa = s;

@@ -671,26 +671,37 @@ static int t_thp_process_targets(void)
 }
 
 /* Random sparse pages: gapped leaves and collisions, still exact. */
-static int t_sparse_random(void)
+/*
+ * @count 4 KiB pages at random over @span pages from 0x7f0000000000,
+ * sorted, duplicates dropped; returns how many are left.
+ */
+static size_t sparse_maps(struct lpt_map *m, size_t count, uint64_t span)
 {
-	static struct lpt_map m[20000];
-	struct env e;
-	struct lpt_stats s;
-	size_t n = 0, i, k;
+	size_t i, k;
 
-	for (i = 0; i < 20000; i++) {
-		m[i].va = 0x7f0000000000ULL + (rnd() % (1ULL << 20)) * 4096;
+	for (i = 0; i < count; i++) {
+		m[i].va = 0x7f0000000000ULL + (rnd() % span) * 4096;
 		m[i].size = 0;
 	}
-	lpt_sort_maps(m, 20000);
-	for (i = 0, k = 0; i < 20000; i++) {
+	lpt_sort_maps(m, count);
+	for (i = 0, k = 0; i < count; i++) {
 		if (k && m[k - 1].va == m[i].va)
 			continue;
 		m[k] = m[i];
 		m[k].pte = tl_pte(m[k].va, 0);
 		k++;
 	}
-	n = k;
+	return k;
+}
+
+static int t_sparse_random(void)
+{
+	static struct lpt_map m[20000];
+	struct env e;
+	struct lpt_stats s;
+	size_t n, i;
+
+	n = sparse_maps(m, 20000, 1ULL << 20);
 	CHECK(env_init(&e, 0), "create");
 	CHECK(lpt_build(e.t, m, n) == 0, "build");
 	CHECK_KEEP(expect_all(e.t, m, n));
@@ -706,6 +717,89 @@ static int t_sparse_random(void)
 	/* 2% dense: too sparse for direct tables, so this covers gapped ones. */
 	CHECK(s.leaves > s.direct_leaves && s.collision_ppm > 0,
 	      "gapped leaves with collisions expected");
+	CHECK(env_fini(&e), "leak");
+	return 1;
+}
+
+/*
+ * The slot-reuse race of gapped leaves.  A walk reads a slot's tag, then
+ * its PTE; the OS may remove that page and put another one into the same
+ * slot in between (a munmap on one CPU, a fault on another, before the
+ * munmap's TLB flush).  The walk must then not translate the old page to
+ * the new page's frame.  The read callback plays the other CPU: when the
+ * walk of A reads A's PTE word, A is removed and B inserted into its slot.
+ */
+struct race_ctx {
+	struct lpt *t;
+	uint64_t pte_pa;	/* A's PTE word */
+	uint64_t a, b;		/* the two pages */
+	int fired;
+};
+
+static int race_read8(void *ctx, uint64_t pa, uint64_t *val)
+{
+	struct race_ctx *c = ctx;
+
+	if (!c->fired && pa == c->pte_pa) {
+		c->fired = 1;
+		if (lpt_remove(c->t, c->a) ||
+		    lpt_insert(c->t, c->b, tl_pte(c->b, 0), 0))
+			return -1;
+	}
+	return lpt_read8(c->t, pa, val);
+}
+
+static int t_slot_reuse_race(void)
+{
+	static struct lpt_map m[2000];
+	struct race_ctx c = { 0 };
+	struct lpt_walk w;
+	struct env e;
+	size_t n, i;
+	uint64_t d;
+	int f;
+
+	/* Sparse enough for gapped leaves. */
+	n = sparse_maps(m, 2000, 1ULL << 22);
+	CHECK(env_init(&e, 0), "create");
+	CHECK(lpt_build(e.t, m, n) == 0, "build");
+	/* A: a page of a gapped leaf, and an unmapped B that takes its slot. */
+	for (i = n / 4; i < n && !c.b; i++) {
+		c.a = m[i].va;
+		if (lpt_lookup(e.t, c.a, NULL, &w) != LPT_OK ||
+		    w.leaf_kind != LPT_NODE_LEAF)
+			continue;
+		c.pte_pa = w.entry_pa;
+		for (d = 0; d < 64 && !c.b; d++) {
+			/* Both sides of A: 1, -1, 2, -2, ... pages away. */
+			uint64_t b = c.a + (d & 1 ? -(d / 2 + 1) : d / 2 + 1) * 4096;
+
+			if (in_maps(m, n, b))
+				continue;
+			CHECK(lpt_remove(e.t, c.a) == 0, "remove A");
+			if (!lpt_insert(e.t, b, tl_pte(b, 0), 0)) {
+				if (lpt_lookup(e.t, b, NULL, &w) == LPT_OK &&
+				    w.entry_pa == c.pte_pa)
+					c.b = b;
+				CHECK(lpt_remove(e.t, b) == 0, "remove B");
+			}
+			CHECK(lpt_insert(e.t, c.a, m[i].pte, 0) == 0,
+			      "re-insert A");
+			CHECK(lpt_lookup(e.t, c.a, NULL, &w) == LPT_OK &&
+			      w.entry_pa == c.pte_pa, "A back in its slot");
+		}
+	}
+	CHECK(c.b, "no slot shared by two pages found");
+	c.t = e.t;
+	memset(&w, 0, sizeof(w));
+	f = lpt_walk(lpt_root(e.t), c.a, race_read8, &c, NULL, &w);
+	CHECK(c.fired, "the walk never read A's PTE");
+	CHECK(f != LPT_OK ||
+	      (w.pa & ~4095ULL) != (tl_pte(c.b, 0) & LPT_PTE_PFN_MASK),
+	      "A at %#llx translated to B's frame %#llx (fault %d)",
+	      (unsigned long long)c.a, (unsigned long long)w.pa, f);
+	CHECK(lpt_lookup(e.t, c.a, NULL, &w) != LPT_OK &&
+	      lpt_lookup(e.t, c.b, NULL, &w) == LPT_OK, "after: A gone, B in");
 	CHECK(env_fini(&e), "leak");
 	return 1;
 }
@@ -1396,6 +1490,8 @@ int main(void)
 		{ "4K process-like layout meets targets", t_process_targets },
 		{ "THP process-like layout meets targets", t_thp_process_targets },
 		{ "sparse random pages", t_sparse_random },
+		{ "slot reuse during a walk: no cross translation",
+		  t_slot_reuse_race },
 		{ "retrain on far inserts", t_retrain },
 		{ "allocation failure keeps old table", t_alloc_failure },
 		{ "update all copies, collect sorted", t_update_collect },
