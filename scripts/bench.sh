@@ -11,7 +11,8 @@
 #      fault cost with the LPT on versus off (selftests/lpt).
 #   4. learned page tables vs radix in modelled cycles: the machine model
 #      (mmodel=on) on the deterministic measurement VM, each program run
-#      twice per mode so the output shows the repeat spread; plus the
+#      twice per mode so the output shows the repeat spread; lpt_gups's
+#      update loop alone (faults excluded) in a second table; plus the
 #      fault path in kernel instructions and modelled cycles per fault.
 #   5. hugescope tracking overhead in modelled cycles: the same perf test
 #      on the deterministic VM with the machine model, fewer pairs (the
@@ -96,7 +97,7 @@ awk '
 		}
 	}' "$log" | { printf '%-22s %-5s %-5s %11s %9s %12s %8s %8s %7s %8s %8s %4s\n' workload pages mode "user walks" refs/walk "total refs" 1-ref LWC-hit "index B" misses mismatch rc; cat; }
 echo "(radix rows: every walk, user and kernel; LPT rows: user walks through the LPT, total refs adds the kernel's radix walks of the same run; 1-ref: share of LPT translations that read one line; misses are first touches, which fault under radix too)"
-grep -a -E '^(faults/round|fault ns median|lpt\.ko ns per|lpt walks)' "$log" || die "no lpt_faultbench figures in $log"
+grep -a -E '^(faults/round|fault ns median|lpt-on faults|lpt\.ko ns per|lpt walks)' "$log" || die "no lpt_faultbench figures in $log"
 
 fi
 
@@ -151,11 +152,17 @@ fi
 awk '
 	/^MMV-TEST-BEGIN run: echo (never|always)/ { thp = ($4 == "always") ? "THP" : "4K" }
 	/^MMV-TEST-BEGIN run: rm -f [^;]*; \/selftests\/lpt\/lpt_run/ { sub(/.*-- /, ""); sub(/^\/selftests\/lpt\//, ""); cmd = substr($0, 1, 22) }
+	# lpt_gups prints its update loop alone just before the lpt_run line.
+	/^lpt_gups: loop mmodel / {
+		for (i = 4; i <= NF; i++) { split($i, kv, "="); lv[kv[1]] = kv[2] }
+		pend = 1
+	}
 	/^lpt_run: mmodel / {
 		for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		k = cmd SUBSEP thp SUBSEP v["mode"]
 		n[k]++; c[k, n[k]] = v["cycles"]; w[k, n[k]] = v["cycles_walk"]; r[k, n[k]] = v["walk_refs"]
 		if (!(cmd SUBSEP thp in seen)) { seen[cmd SUBSEP thp] = 1; order[++no] = cmd SUBSEP thp }
+		if (pend) { ln[k]++; lc[k, ln[k]] = lv["cycles"]; lw[k, ln[k]] = lv["cycles_walk"]; pend = 0 }
 	}
 	function spread(k) { return n[k] >= 2 && c[k, 1] ? 100 * (c[k, 1] > c[k, 2] ? c[k, 1] - c[k, 2] : c[k, 2] - c[k, 1]) / c[k, 1] : -1 }
 	END {
@@ -168,9 +175,17 @@ awk '
 			sum += cl ? cr / cl - 1 : 0; cnt++
 		}
 		if (cnt) printf "mean modelled speedup of LPT over radix: %.2f%% over %d rows (paper: 14%% over 4K radix, 7%% over THP radix on average)\n", 100 * sum / cnt, cnt
+		hdr = 0
+		for (i = 1; i <= no; i++) {
+			split(order[i], p, SUBSEP); kr = order[i] SUBSEP "radix"; kl = order[i] SUBSEP "lpt"
+			if (!ln[kr] || !ln[kl]) continue
+			if (!hdr++) printf "measured loop only (lpt_gups updates, every page faulted in before; first run):\n%-22s %-4s %15s %8s %15s %8s %8s %8s\n", "workload", "pages", "radix cycles", "walk %", "LPT cycles", "walk %", "speedup", "walk x"
+			cr = lc[kr, 1]; cl = lc[kl, 1]
+			printf "%-22s %-4s %15.0f %7.2f%% %15.0f %7.2f%% %7.2f%% %8.2f\n", p[1], p[2], cr, cr ? 100 * lw[kr, 1] / cr : 0, cl, cl ? 100 * lw[kl, 1] / cl : 0, cl ? 100 * (cr / cl - 1) : 0, lw[kl, 1] ? lw[kr, 1] / lw[kl, 1] : 0
+		}
 	}' "$log"
 echo "(cycles: modelled, first run; spread: the second run against the first; speedup: radix cycles / LPT cycles - 1; walk x: radix walk cycles / LPT walk cycles)"
-grep -a -E '^fault (kernel insns|modelled cycles) median' "$log" || die "no lpt_faultbench model figures in $log"
+grep -a -E '^(fault (kernel insns|modelled cycles) median|of which munmap|lpt-on faults)' "$log" || die "no lpt_faultbench model figures in $log"
 fi
 
 if want hsmodel; then

@@ -200,23 +200,9 @@ int main(int argc, char **argv)
 	       s.index_bytes, s.depth, s.leaves, s.pages, s.pages_2m,
 	       s.retrains);
 	if (mm) {
-		uint64_t walk_refs = 0;
-
-		for (int k = MM_WALK_S1_L1; k <= MM_WALK_2D_DRAM; k++)
-			walk_refs += mm1[k] - mm0[k];
 		/* One more line, so the one above keeps its fields. */
-		printf("lpt_run: mmodel mode=%s cycles=%llu cycles_insn=%llu cycles_data=%llu cycles_walk=%llu cycles_switch=%llu insns=%llu walk_refs=%llu walk_dram=%llu walk_llc=%llu\n",
-		       off ? "radix" : "lpt",
-		       (unsigned long long)(mm1[MM_CYCLES] - mm0[MM_CYCLES]),
-		       (unsigned long long)(mm1[MM_CYCLES_INSN] - mm0[MM_CYCLES_INSN]),
-		       (unsigned long long)(mm1[MM_CYCLES_DATA] - mm0[MM_CYCLES_DATA]),
-		       (unsigned long long)(mm1[MM_CYCLES_WALK] - mm0[MM_CYCLES_WALK]),
-		       (unsigned long long)(mm1[MM_CYCLES_SWITCH] - mm0[MM_CYCLES_SWITCH]),
-		       (unsigned long long)(mm1[MM_INSNS_USER] - mm0[MM_INSNS_USER] +
-					    mm1[MM_INSNS_KERNEL] - mm0[MM_INSNS_KERNEL]),
-		       (unsigned long long)walk_refs,
-		       (unsigned long long)(mm1[MM_WALK_S1_DRAM] - mm0[MM_WALK_S1_DRAM]),
-		       (unsigned long long)(mm1[MM_WALK_S1_LLC] - mm0[MM_WALK_S1_LLC]));
+		printf("lpt_run: mmodel mode=%s ", off ? "radix" : "lpt");
+		lptu_mmodel_print(mm0, mm1);
 	}
 	summary(off, &d, rw1 - rw0, rr1 - rr0, &s);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
