@@ -11,7 +11,7 @@
 #      fault cost with the LPT on versus off (selftests/lpt).
 #   4. learned page tables vs radix in modelled cycles: the machine model
 #      (mmodel=on) on the deterministic measurement VM, each program run
-#      twice per mode so the output shows the repeat spread; lpt_gups's
+#      three times per mode, the median shown with the range; lpt_gups's
 #      update loop alone (faults excluded) in a second table; plus the
 #      fault path in kernel instructions and modelled cycles per fault.
 #   5. hugescope tracking overhead in modelled cycles: the same perf test
@@ -109,8 +109,10 @@ echo "### learned page tables vs radix in modelled cycles (machine model, determ
 # memory-heavy code 30-40x slower under TCG.  lpt_gups (random updates over
 # 256 MiB) is TLB-bound like the paper's big-memory programs; xz and sort
 # are not.  Each (program, pages) runs once untimed, then radix, LPT,
-# radix, LPT, each after deleting its output; "spread" is |run1 - run2| /
-# run1 of the modelled cycles.  lpt_run --no-index: the index-size sampling
+# radix, LPT, ..., each after deleting its output; figures are the median
+# run's, "range" is (max - min) / median of the modelled cycles: the runs
+# of one deterministic VM still differ by what earlier runs left behind
+# (page cache, free lists).  lpt_run --no-index: the index-size sampling
 # would count in the machine-wide cycles.
 log=$MMV_BUILD/vm/bench-model.log
 m_gups='/selftests/lpt/lpt_gups 256 2000000'
@@ -118,7 +120,7 @@ m_xz='xz -T1 -3 -k -f /tmp/r.bin'
 m_sort='sort -n -o /tmp/s /tmp/lines'
 # A subset for a quick look (the README's table is the full run):
 # BENCH_MODEL_WORKLOADS (of "gups xz sort"), BENCH_MODEL_PAGES (of "4K THP"),
-# BENCH_MODEL_REPS (runs of each mode, default 2; spread needs 2).
+# BENCH_MODEL_REPS (runs of each mode, default 3; a range needs 2).
 model_wls=() model_thp=()
 for w in ${BENCH_MODEL_WORKLOADS:-gups xz sort}; do
 	case $w in gups) model_wls+=("$m_gups") ;; xz) model_wls+=("$m_xz") ;;
@@ -128,7 +130,7 @@ for p in ${BENCH_MODEL_PAGES:-4K THP}; do
 	case $p in 4K) model_thp+=(never) ;; THP) model_thp+=(always) ;;
 	*) die "BENCH_MODEL_PAGES: unknown '$p' (4K THP)" ;; esac
 done
-model_reps=${BENCH_MODEL_REPS:-2}
+model_reps=${BENCH_MODEL_REPS:-3}
 [[ "$model_reps" =~ ^[1-9]$ ]] || die "BENCH_MODEL_REPS must be 1..9"
 runs=(--run 'dd if=/dev/urandom of=/tmp/r.bin bs=1M count=4 2>/dev/null; seq 1 100000 | /usr/bin/sort -R > /tmp/lines')
 for thp in "${model_thp[@]}"; do
@@ -164,14 +166,24 @@ awk '
 		if (!(cmd SUBSEP thp in seen)) { seen[cmd SUBSEP thp] = 1; order[++no] = cmd SUBSEP thp }
 		if (pend) { ln[k]++; lc[k, ln[k]] = lv["cycles"]; lw[k, ln[k]] = lv["cycles_walk"]; pend = 0 }
 	}
-	function spread(k) { return n[k] >= 2 && c[k, 1] ? 100 * (c[k, 1] > c[k, 2] ? c[k, 1] - c[k, 2] : c[k, 2] - c[k, 1]) / c[k, 1] : -1 }
+	# The run with the median cycles of a (workload, pages, mode) (the
+	# lower middle one for an even count), and the range of the runs.
+	function mid(k,    i, j, t, idx) {
+		for (i = 1; i <= n[k]; i++) idx[i] = i
+		for (i = 2; i <= n[k]; i++)
+			for (j = i; j > 1 && c[k, idx[j - 1]] > c[k, idx[j]]; j--) { t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t }
+		lo = c[k, idx[1]]; hi = c[k, idx[n[k]]]
+		return idx[int((n[k] + 1) / 2)]
+	}
+	function range(k, m) { mid(k); return c[k, m] ? 100 * (hi - lo) / c[k, m] : -1 }
 	END {
-		printf "%-22s %-4s %15s %8s %7s %15s %8s %7s %8s %8s\n", "workload", "pages", "radix cycles", "walk %", "spread", "LPT cycles", "walk %", "spread", "speedup", "walk x"
+		printf "%-22s %-4s %15s %8s %7s %15s %8s %7s %8s %8s\n", "workload", "pages", "radix cycles", "walk %", "range", "LPT cycles", "walk %", "range", "speedup", "walk x"
 		for (i = 1; i <= no; i++) {
 			split(order[i], p, SUBSEP); kr = order[i] SUBSEP "radix"; kl = order[i] SUBSEP "lpt"
 			if (!n[kr] || !n[kl]) continue
-			cr = c[kr, 1]; cl = c[kl, 1]
-			printf "%-22s %-4s %15.0f %7.2f%% %6.2f%% %15.0f %7.2f%% %6.2f%% %7.2f%% %8.2f\n", p[1], p[2], cr, cr ? 100 * w[kr, 1] / cr : 0, spread(kr), cl, cl ? 100 * w[kl, 1] / cl : 0, spread(kl), cl ? 100 * (cr / cl - 1) : 0, w[kl, 1] ? w[kr, 1] / w[kl, 1] : 0
+			mr = mid(kr); ml = mid(kl)
+			cr = c[kr, mr]; cl = c[kl, ml]
+			printf "%-22s %-4s %15.0f %7.2f%% %6.2f%% %15.0f %7.2f%% %6.2f%% %7.2f%% %8.2f\n", p[1], p[2], cr, cr ? 100 * w[kr, mr] / cr : 0, range(kr, mr), cl, cl ? 100 * w[kl, ml] / cl : 0, range(kl, ml), cl ? 100 * (cr / cl - 1) : 0, w[kl, ml] ? w[kr, mr] / w[kl, ml] : 0
 			sum += cl ? cr / cl - 1 : 0; cnt++
 		}
 		if (cnt) printf "mean modelled speedup of LPT over radix: %.2f%% over %d rows (paper: 14%% over 4K radix, 7%% over THP radix on average)\n", 100 * sum / cnt, cnt
@@ -179,12 +191,13 @@ awk '
 		for (i = 1; i <= no; i++) {
 			split(order[i], p, SUBSEP); kr = order[i] SUBSEP "radix"; kl = order[i] SUBSEP "lpt"
 			if (!ln[kr] || !ln[kl]) continue
-			if (!hdr++) printf "measured loop only (lpt_gups updates, every page faulted in before; first run):\n%-22s %-4s %15s %8s %15s %8s %8s %8s\n", "workload", "pages", "radix cycles", "walk %", "LPT cycles", "walk %", "speedup", "walk x"
-			cr = lc[kr, 1]; cl = lc[kl, 1]
-			printf "%-22s %-4s %15.0f %7.2f%% %15.0f %7.2f%% %7.2f%% %8.2f\n", p[1], p[2], cr, cr ? 100 * lw[kr, 1] / cr : 0, cl, cl ? 100 * lw[kl, 1] / cl : 0, cl ? 100 * (cr / cl - 1) : 0, lw[kl, 1] ? lw[kr, 1] / lw[kl, 1] : 0
+			if (!hdr++) printf "measured loop only (lpt_gups updates, every page faulted in before; the median runs above):\n%-22s %-4s %15s %8s %15s %8s %8s %8s\n", "workload", "pages", "radix cycles", "walk %", "LPT cycles", "walk %", "speedup", "walk x"
+			mr = ln[kr] == n[kr] ? mid(kr) : 1; ml = ln[kl] == n[kl] ? mid(kl) : 1
+			cr = lc[kr, mr]; cl = lc[kl, ml]
+			printf "%-22s %-4s %15.0f %7.2f%% %15.0f %7.2f%% %7.2f%% %8.2f\n", p[1], p[2], cr, cr ? 100 * lw[kr, mr] / cr : 0, cl, cl ? 100 * lw[kl, ml] / cl : 0, cl ? 100 * (cr / cl - 1) : 0, lw[kl, ml] ? lw[kr, mr] / lw[kl, ml] : 0
 		}
 	}' "$log"
-echo "(cycles: modelled, first run; spread: the second run against the first; speedup: radix cycles / LPT cycles - 1; walk x: radix walk cycles / LPT walk cycles)"
+echo "(cycles: modelled, the median run of each mode; range: (max - min) / median of those runs; speedup: radix cycles / LPT cycles - 1; walk x: radix walk cycles / LPT walk cycles, of the median runs)"
 grep -a -E '^(fault (kernel insns|modelled cycles) median|of which munmap|lpt-on faults)' "$log" || die "no lpt_faultbench model figures in $log"
 fi
 
