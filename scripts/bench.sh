@@ -167,23 +167,23 @@ awk '
 		if (pend) { ln[k]++; lc[k, ln[k]] = lv["cycles"]; lw[k, ln[k]] = lv["cycles_walk"]; pend = 0 }
 	}
 	# The run with the median cycles of a (workload, pages, mode) (the
-	# lower middle one for an even count), and the range of the runs.
-	function mid(k,    i, j, t, idx) {
+	# lower middle one for an even count); sets rng to the range in %.
+	function mid(k,    i, j, t, m, idx) {
 		for (i = 1; i <= n[k]; i++) idx[i] = i
 		for (i = 2; i <= n[k]; i++)
 			for (j = i; j > 1 && c[k, idx[j - 1]] > c[k, idx[j]]; j--) { t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t }
-		lo = c[k, idx[1]]; hi = c[k, idx[n[k]]]
-		return idx[int((n[k] + 1) / 2)]
+		m = idx[int((n[k] + 1) / 2)]
+		rng = c[k, m] ? 100 * (c[k, idx[n[k]]] - c[k, idx[1]]) / c[k, m] : -1
+		return m
 	}
-	function range(k, m) { mid(k); return c[k, m] ? 100 * (hi - lo) / c[k, m] : -1 }
 	END {
 		printf "%-22s %-4s %15s %8s %7s %15s %8s %7s %8s %8s\n", "workload", "pages", "radix cycles", "walk %", "range", "LPT cycles", "walk %", "range", "speedup", "walk x"
 		for (i = 1; i <= no; i++) {
 			split(order[i], p, SUBSEP); kr = order[i] SUBSEP "radix"; kl = order[i] SUBSEP "lpt"
 			if (!n[kr] || !n[kl]) continue
-			mr = mid(kr); ml = mid(kl)
+			mr = mid(kr); rr = rng; ml = mid(kl); rl = rng
 			cr = c[kr, mr]; cl = c[kl, ml]
-			printf "%-22s %-4s %15.0f %7.2f%% %6.2f%% %15.0f %7.2f%% %6.2f%% %7.2f%% %8.2f\n", p[1], p[2], cr, cr ? 100 * w[kr, mr] / cr : 0, range(kr, mr), cl, cl ? 100 * w[kl, ml] / cl : 0, range(kl, ml), cl ? 100 * (cr / cl - 1) : 0, w[kl, ml] ? w[kr, mr] / w[kl, ml] : 0
+			printf "%-22s %-4s %15.0f %7.2f%% %6.2f%% %15.0f %7.2f%% %6.2f%% %7.2f%% %8.2f\n", p[1], p[2], cr, cr ? 100 * w[kr, mr] / cr : 0, rr, cl, cl ? 100 * w[kl, ml] / cl : 0, rl, cl ? 100 * (cr / cl - 1) : 0, w[kl, ml] ? w[kr, mr] / w[kl, ml] : 0
 			sum += cl ? cr / cl - 1 : 0; cnt++
 		}
 		if (cnt) printf "mean modelled speedup of LPT over radix: %.2f%% over %d rows (paper: 14%% over 4K radix, 7%% over THP radix on average)\n", 100 * sum / cnt, cnt

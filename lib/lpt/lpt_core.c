@@ -162,7 +162,6 @@ int lpt_lookup(struct lpt *t, uint64_t va, struct lpt_lwc *lwc,
 	return lpt_walk(lpt_root(t), va, lpt_read8, t, lwc, w);
 }
 
-/* Final node for @vpn: the walker's own descent over our memory. */
 /*
  * The node a walk of @vpn ends at, and how it ends (LPT_OK at a leaf,
  * LPT_F_EMPTY at an empty slot, another fault code for a broken index):

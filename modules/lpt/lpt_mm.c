@@ -886,7 +886,7 @@ void lpt_mm_install_pmd(struct lpt_mm *m, unsigned long addr, pmd_t *pmdp)
 	struct lpt_map map;
 
 	if (READ_ONCE(m->state) != LPT_ON ||
-	    lpt_radix_pmd_map(pmdp_get_lockless(pmdp), addr, &map))
+	    lpt_radix_pmd_map(pmdp_get(pmdp), addr, &map))
 		return;
 	spin_lock(&m->lock);
 	if (m->state == LPT_ON && m->cur && !m->building &&

@@ -363,7 +363,7 @@ static void test_fault_around(void)
 {
 	const size_t len = 64 * 1024;
 	char path[] = "/tmp/lpt_fa_XXXXXX", *win, *p;
-	long long early0 = lptu_file_value(LPTU_STATS_PATH, "early_installs");
+	long long early = lptu_file_value(LPTU_STATS_PATH, "early_installs");
 	long first, rest;
 	struct rusage r0, r1, r2;
 	int fd = mkstemp(path);
@@ -390,9 +390,10 @@ static void test_fault_around(void)
 	tap(first == 1 && rest == 0 && !verify(p, len, 21),
 	    "fault-around: 1 fault maps 64 KiB of a file; %ld for its first page, %ld for the other 15",
 	    first, rest);
-	tap(lptu_file_value(LPTU_STATS_PATH, "early_installs") - early0 >= 16,
+	early = lptu_file_value(LPTU_STATS_PATH, "early_installs") - early;
+	tap(early >= 16,
 	    "fault-around: %lld entries installed from update_mmu_cache_range()",
-	    lptu_file_value(LPTU_STATS_PATH, "early_installs") - early0);
+	    early);
 	munmap(win, 2 * len);
 	close(fd);
 	mmu_clean("fault-around", 16);

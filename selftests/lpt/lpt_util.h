@@ -140,16 +140,23 @@ static inline int lptu_mmodel_read(uint64_t *c)
 	return 0;
 }
 
+/* Walk references the model charged to a cache level, any walk kind. */
+static inline uint64_t lptu_mmodel_walk_refs(const uint64_t *m0,
+					     const uint64_t *m1)
+{
+	uint64_t refs = 0;
+
+	for (int k = MM_WALK_S1_L1; k <= MM_WALK_2D_DRAM; k++)
+		refs += m1[k] - m0[k];
+	return refs;
+}
+
 /*
  * The machine model's figures between two reads, as key=value fields that
  * make bench parses (after the caller's prefix, before a newline).
  */
 static inline void lptu_mmodel_print(const uint64_t *m0, const uint64_t *m1)
 {
-	uint64_t refs = 0;
-
-	for (int k = MM_WALK_S1_L1; k <= MM_WALK_2D_DRAM; k++)
-		refs += m1[k] - m0[k];
 	printf("cycles=%llu cycles_insn=%llu cycles_data=%llu cycles_walk=%llu cycles_switch=%llu insns=%llu walk_refs=%llu walk_dram=%llu walk_llc=%llu\n",
 	       (unsigned long long)(m1[MM_CYCLES] - m0[MM_CYCLES]),
 	       (unsigned long long)(m1[MM_CYCLES_INSN] - m0[MM_CYCLES_INSN]),
@@ -158,7 +165,7 @@ static inline void lptu_mmodel_print(const uint64_t *m0, const uint64_t *m1)
 	       (unsigned long long)(m1[MM_CYCLES_SWITCH] - m0[MM_CYCLES_SWITCH]),
 	       (unsigned long long)(m1[MM_INSNS_USER] - m0[MM_INSNS_USER] +
 				    m1[MM_INSNS_KERNEL] - m0[MM_INSNS_KERNEL]),
-	       (unsigned long long)refs,
+	       (unsigned long long)lptu_mmodel_walk_refs(m0, m1),
 	       (unsigned long long)(m1[MM_WALK_S1_DRAM] - m0[MM_WALK_S1_DRAM]),
 	       (unsigned long long)(m1[MM_WALK_S1_LLC] - m0[MM_WALK_S1_LLC]));
 }

@@ -40,16 +40,6 @@ static int64_t radix_refs(void)
 	return (int64_t)sum;
 }
 
-/* Walk references the machine model charged (any kind, or not RAM). */
-static uint64_t charged(const uint64_t *m)
-{
-	uint64_t sum = m[MM_WALK_UNMODELLED];
-
-	for (int k = MM_WALK_S1_L1; k <= MM_WALK_2D_DRAM; k++)
-		sum += m[k];
-	return sum;
-}
-
 int main(void)
 {
 	uint64_t ma[MM_NR], mb[MM_NR], lpt_refs, all, got;
@@ -94,7 +84,9 @@ int main(void)
 
 	lpt_refs = lb.c[LPT_CNT_REFS] - la.c[LPT_CNT_REFS];
 	all = lpt_refs + (uint64_t)(rb - ra);
-	got = charged(mb) - charged(ma);
+	/* Charged to a cache level, or counted as not RAM. */
+	got = lptu_mmodel_walk_refs(ma, mb) +
+	      mb[MM_WALK_UNMODELLED] - ma[MM_WALK_UNMODELLED];
 	tap(lb.c[LPT_CNT_WALKS] - la.c[LPT_CNT_WALKS] >= REGION / PAGE &&
 	    !(lb.c[LPT_CNT_RADIX_USER] - la.c[LPT_CNT_RADIX_USER]),
 	    "LPT translated the touches: %llu LPT walks for %lu page touches, %llu radix user walks",
